@@ -53,7 +53,7 @@ func (sc *soundCache) file(path string) ([]int16, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
-		return resample(pcm.Samples, pcm.Rate, 8000), nil
+		return audio.Resample(pcm.Samples, pcm.Rate, 8000), nil
 	})
 }
 
@@ -112,35 +112,10 @@ func (sc *soundCache) say(text, voice string) ([]int16, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read speech: %w", err)
 		}
-		return resample(pcm.Samples, pcm.Rate, 8000), nil
+		return audio.Resample(pcm.Samples, pcm.Rate, 8000), nil
 	})
 }
 
-// resample converts by linear interpolation (adequate for telephone-band prompts).
-func resample(in []int16, from, to int) []int16 {
-	if from == to || from <= 0 || len(in) == 0 {
-		return in
-	}
-	n := int(int64(len(in)) * int64(to) / int64(from))
-	out := make([]int16, n)
-	ratio := float64(from) / float64(to)
-	for i := range out {
-		pos := float64(i) * ratio
-		j := int(pos)
-		frac := pos - float64(j)
-		a := float64(in[j])
-		b := a
-		if j+1 < len(in) {
-			b = float64(in[j+1])
-		}
-		out[i] = int16(a + (b-a)*frac)
-	}
-	return out
-}
-
-// toneSamples synthesises call-progress tones: "sit" (the three rising special-information
-// tones), "busy", "congestion", "ring", "music" (a soft chord sequence, MOH fallback), or a
-// number of Hz for a one-second tone.
 func toneSamples(name string, rate int) []int16 {
 	var out []int16
 	add := func(ms int, amp float64, freqs ...float64) {
