@@ -1,0 +1,68 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/holdslayer/holdslayer/classifier"
+)
+
+// ClassifierAnalyzer is the production AudioAnalyzer: the classifier pipeline (features,
+// context model, smoothing, hold and human detectors) behind the engine's small interface.
+type ClassifierAnalyzer struct {
+	p *classifier.Pipeline
+}
+
+var _ AudioAnalyzer = (*ClassifierAnalyzer)(nil)
+
+// NewClassifierAnalyzer returns the factory main passes as EngineConfig.Analyzer.
+func NewClassifierAnalyzer(cfg classifier.Config) AnalyzerFactory {
+	return func(sampleRate int) (AudioAnalyzer, error) {
+		p, err := classifier.NewPipeline(sampleRate, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("classifier pipeline: %w", err)
+		}
+		return &ClassifierAnalyzer{p: p}, nil
+	}
+}
+
+// Process classifies one frame. It allocates only when a detection is made.
+func (a *ClassifierAnalyzer) Process(frame []int16) Analysis {
+	r := a.p.Process(frame)
+	f := r.Frame.Features
+	out := Analysis{
+		Label:      string(r.Current),
+		Confidence: r.CurrentConfidence,
+		Features: AudioFeatures{
+			EnergyDB: f.EnergyDB, ZCR: f.ZCR, Flatness: f.Flatness, Pitch: f.Pitch, Centroid: f.Centroid,
+			Harmonicity: f.Harmonicity, PSpeech: f.PSpeech, PMusic: f.PMusic,
+		},
+	}
+	if len(r.Detections) > 0 {
+		out.Detections = make([]Detection, len(r.Detections))
+		for i, d := range r.Detections {
+			out.Detections[i] = Detection{
+				Kind: string(d.Kind), Confidence: d.Confidence, AudioType: d.AudioType,
+				Onset: d.Onset, Evidence: evidenceMap(d),
+			}
+		}
+	}
+	return out
+}
+
+func evidenceMap(d classifier.Detection) map[string]any {
+	if d.Kind != classifier.HumanDetected {
+		return map[string]any{"at_s": round1(d.At.Seconds())}
+	}
+	e := d.Evidence
+	return map[string]any{
+		"at_s":                    round1(d.At.Seconds()),
+		"hold_duration_s":         round1(e.HoldDuration.Seconds()),
+		"hold_audio":              e.HoldAudio,
+		"speech_duration_s":       round1(e.SpeechDuration.Seconds()),
+		"music_under_speech":      e.MusicUnderSpeech,
+		"speech_over_music_share": round3(e.SpeechOverMusicShare),
+		"mean_speech_prob":        round3(e.MeanSpeechProb),
+		"level_change_db":         round1(e.LevelChangeDB),
+		"silence_before_speech_s": round1(e.SilenceBeforeSpeech.Seconds()),
+	}
+}

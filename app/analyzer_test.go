@@ -1,0 +1,93 @@
+package app_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/go-audio/wav"
+
+	"github.com/holdslayer/holdslayer/app"
+	"github.com/holdslayer/holdslayer/classifier"
+)
+
+// readWAV loads an 8 kHz mono 16-bit file of the Debian asterisk sound packages.
+func readWAV(t testing.TB, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("sound file not installed (asterisk-moh-opsound-wav / asterisk-core-sounds-en-wav): %v", err)
+	}
+	defer f.Close()
+	d := wav.NewDecoder(f)
+	buf, err := d.FullPCMBuffer()
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	if buf.Format.SampleRate != 8000 || buf.Format.NumChannels != 1 {
+		t.Fatalf("%s: %d Hz %d channels, want 8000 mono", path, buf.Format.SampleRate, buf.Format.NumChannels)
+	}
+	out := make([]int16, len(buf.Data))
+	for i, v := range buf.Data {
+		out[i] = int16(v)
+	}
+	return out
+}
+
+// TestClassifierAnalyzerOnRealAudio runs the adapter over silence and then real hold music and
+// checks labels and the hold decision come through the engine's interface.
+func TestClassifierAnalyzerOnRealAudio(t *testing.T) {
+	an, err := app.NewClassifierAnalyzer(classifier.Config{})(8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.NewClassifierAnalyzer(classifier.Config{})(11025); err == nil {
+		t.Fatal("unsupported rate accepted")
+	}
+	silence := make([]int16, 160)
+	var last app.Analysis
+	for range 100 {
+		last = an.Process(silence)
+	}
+	if last.Label != app.AudioSilence {
+		t.Fatalf("2 s of silence labelled %q", last.Label)
+	}
+	music := readWAV(t, "/usr/share/asterisk/moh/macroform-cold_day.wav")[:8000*40]
+	counts := map[string]int{}
+	var hold *app.Detection
+	for i := 0; i+160 <= len(music); i += 160 {
+		a := an.Process(music[i : i+160])
+		counts[a.Label]++
+		for _, d := range a.Detections {
+			if d.Kind == app.DetectHold && hold == nil {
+				hold = &d
+			}
+		}
+	}
+	if counts[app.AudioMusic] < len(music)/160/2 {
+		t.Fatalf("hold music mostly not labelled music: %v", counts)
+	}
+	if hold == nil || hold.Confidence <= 0 || hold.AudioType == "" || hold.Evidence == nil {
+		t.Fatalf("no usable hold detection in 40 s of music: %+v (labels %v)", hold, counts)
+	}
+	if f := last.Features.Map(); len(f) == 0 {
+		t.Fatal("no features")
+	}
+}
+
+func BenchmarkClassifierAnalyzer(b *testing.B) {
+	an, err := app.NewClassifierAnalyzer(classifier.Config{})(8000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	music := readWAV(b, "/usr/share/asterisk/moh/macroform-cold_day.wav")[:8000*20]
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if i+160 > len(music) {
+			i = 0
+		}
+		an.Process(music[i : i+160])
+		i += 160
+	}
+}
