@@ -1,0 +1,211 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/holdslayer/holdslayer/classifier"
+)
+
+// clipLabel runs a fresh pipeline over s and returns the smoothed label that
+// covers most frames after the warm-up.
+func clipLabel(s []int16) classifier.Label {
+	p, _ := classifier.NewPipeline(8000, classifier.Config{})
+	count := map[classifier.Label]int{}
+	for i, f := 0, 0; i+160 <= len(s); i, f = i+160, f+1 {
+		r := p.Process(s[i : i+160])
+		if f >= warmupFrames {
+			count[r.Current]++
+		}
+	}
+	best := classifier.Unknown
+	for _, l := range classifier.AllLabels {
+		if count[l] > count[best] {
+			best = l
+		}
+	}
+	return best
+}
+
+func scoreClips(w io.Writer, dir string, clips []clip, split string, verbose bool) error {
+	labels := classifier.AllLabels
+	idx := map[classifier.Label]int{}
+	for i, l := range labels {
+		idx[l] = i
+	}
+	conf := make([][]int, len(labels))
+	for i := range conf {
+		conf[i] = make([]int, len(labels))
+	}
+	condOK, condN := map[string]int{}, map[string]int{}
+	var wrong []string
+	n := 0
+	for _, c := range clips {
+		if c.split != split {
+			continue
+		}
+		s, err := load(dir, c.file)
+		if err != nil {
+			return err
+		}
+		got := clipLabel(s)
+		truth := classifier.Label(c.label)
+		conf[idx[truth]][idx[got]]++
+		condN[c.cond]++
+		if got == truth {
+			condOK[c.cond]++
+		} else {
+			wrong = append(wrong, fmt.Sprintf("  %s: want %s got %s (%s)", c.file, truth, got, c.source))
+		}
+		n++
+	}
+	fmt.Fprintf(w, "== clips, split %s: %d clips ==\n", split, n)
+	fmt.Fprintf(w, "%-8s %9s %7s %7s %5s\n", "label", "precision", "recall", "F1", "n")
+	var macro float64
+	nl := 0
+	for i, l := range labels {
+		tp, fp, fn := conf[i][i], 0, 0
+		for j := range labels {
+			if j != i {
+				fp += conf[j][i]
+				fn += conf[i][j]
+			}
+		}
+		support := tp + fn
+		if support == 0 {
+			continue
+		}
+		prec, rec := ratio(tp, tp+fp), ratio(tp, tp+fn)
+		f1 := 0.0
+		if prec+rec > 0 {
+			f1 = 2 * prec * rec / (prec + rec)
+		}
+		macro += f1
+		nl++
+		fmt.Fprintf(w, "%-8s %9.3f %7.3f %7.3f %5d\n", l, prec, rec, f1, support)
+	}
+	fmt.Fprintf(w, "macro-F1 %.4f\n\nconfusion (rows truth, columns predicted)\n%-8s", macro/float64(nl), "")
+	for _, l := range labels {
+		fmt.Fprintf(w, " %7.7s", l)
+	}
+	fmt.Fprintln(w)
+	for i, l := range labels {
+		fmt.Fprintf(w, "%-8s", l)
+		for j := range labels {
+			fmt.Fprintf(w, " %7d", conf[i][j])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\naccuracy per condition")
+	var conds []string
+	for c := range condN {
+		conds = append(conds, c)
+	}
+	sort.Strings(conds)
+	for _, c := range conds {
+		fmt.Fprintf(w, "  %-8s %.3f (%d/%d)\n", c, ratio(condOK[c], condN[c]), condOK[c], condN[c])
+	}
+	if verbose {
+		fmt.Fprintln(w, "misclassified:")
+		for _, s := range wrong {
+			fmt.Fprintln(w, s)
+		}
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
+	rows, err := readTSV(filepath.Join(dir, "timelines.tsv"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== timelines, split %s ==\n", split)
+	var lat []float64
+	falseTransfers, missed, humans, calls := 0, 0, 0, 0
+	for _, r := range rows {
+		if len(r) < 5 || r[1] != split {
+			continue
+		}
+		calls++
+		onset, _ := strconv.ParseFloat(r[2], 64)
+		s, err := load(dir, r[0])
+		if err != nil {
+			return err
+		}
+		p, _ := classifier.NewPipeline(8000, classifier.Config{})
+		var events []string
+		detected := -1.0
+		bad := 0
+		for i := 0; i+160 <= len(s); i += 160 {
+			res := p.Process(s[i : i+160])
+			for _, d := range res.Detections {
+				at := d.At.Seconds()
+				events = append(events, fmt.Sprintf("%s@%.2f(%.2f)", d.Kind, at, d.Confidence))
+				if d.Kind != classifier.HumanDetected {
+					continue
+				}
+				if evidence {
+					ev := d.Evidence
+					fmt.Fprintf(w, "    evidence %s at %.2f onset %.2f truth %.2f: gap %.2fs bed %.3f som %.3f level %+.1f dB hold %.1fs %s\n",
+						filepath.Base(r[0]), at, d.Onset.Seconds(), onset, ev.SilenceBeforeSpeech.Seconds(), ev.MusicBedProb,
+						ev.SpeechOverMusicShare, ev.LevelChangeDB, ev.HoldDuration.Seconds(), ev.HoldAudio)
+				}
+				if onset < 0 || at < onset {
+					bad++
+				} else if detected < 0 {
+					detected = at
+				}
+			}
+		}
+		verdict := "ok"
+		switch {
+		case bad > 0:
+			falseTransfers += bad
+			verdict = "FALSE TRANSFER"
+		case onset >= 0 && detected < 0:
+			missed++
+			verdict = "MISSED"
+		}
+		if onset >= 0 {
+			humans++
+			if detected >= 0 {
+				lat = append(lat, detected-onset)
+				verdict += fmt.Sprintf(" latency %.2fs", detected-onset)
+			}
+		}
+		fmt.Fprintf(w, "  %-34s onset %7s  %-22s %v\n", filepath.Base(r[0]), r[2], verdict, events)
+	}
+	sort.Float64s(lat)
+	fmt.Fprintf(w, "calls %d, with human %d, detected %d, missed %d, false human detections %d\n",
+		calls, humans, len(lat), missed, falseTransfers)
+	if len(lat) > 0 {
+		fmt.Fprintf(w, "latency from human onset: median %.2fs p90 %.2fs max %.2fs\n",
+			quantile(lat, 0.5), quantile(lat, 0.9), lat[len(lat)-1])
+	}
+	_ = time.Second
+	return nil
+}
+
+// quantile uses the nearest-rank method on sorted xs.
+func quantile(xs []float64, q float64) float64 {
+	i := int(q*float64(len(xs))+0.999999) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(xs) {
+		i = len(xs) - 1
+	}
+	return xs[i]
+}

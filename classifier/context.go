@@ -1,0 +1,201 @@
+package classifier
+
+import "math"
+
+// Context analysis: the frame features of the last contextFrames frames are
+// summarised into a fixed vector for the Model. Music and speech differ less
+// in any one frame than in how frames follow each other: speech has syllable
+// rhythm (energy modulation near 4 Hz), pauses, gliding pitch and changing
+// spectra; music is continuous with steady notes.
+const (
+	contextFrames = 40 // 0.8 s
+	// ContextFrames is how many frames the context window holds.
+	ContextFrames = contextFrames
+	shortFrames   = 10 // 0.2 s
+	// NumContextFeatures is the length of the Model's input vector.
+	NumContextFeatures = 22
+	modLoHz            = 2.5
+	modHiHz            = 7.5
+	pauseDepthDB       = 20.0
+	voicedHarm         = 0.5
+)
+
+type frameRec struct {
+	e, flat, flux, harm, pitch, zcr, cen, env float64
+}
+
+// ContextWindow keeps the recent frame features and computes the context vector.
+type ContextWindow struct {
+	ring    [contextFrames]frameRec
+	pos, n  int
+	scratch [contextFrames]float64
+	modCos  [8][contextFrames]float64
+	modSin  [8][contextFrames]float64
+	nMod    int
+	vec     [NumContextFeatures]float64
+}
+
+// NewContextWindow returns an empty window.
+func NewContextWindow() *ContextWindow {
+	c := &ContextWindow{}
+	fps := 1 / FrameDuration.Seconds()
+	for k := 0; k < len(c.modCos); k++ {
+		hz := float64(k) * fps / contextFrames // DFT bin frequency
+		if hz < modLoHz || hz > modHiHz {
+			continue
+		}
+		for i := 0; i < contextFrames; i++ {
+			a := 2 * math.Pi * hz * float64(i) / fps
+			c.modCos[c.nMod][i], c.modSin[c.nMod][i] = math.Cos(a), math.Sin(a)
+		}
+		c.nMod++
+	}
+	return c
+}
+
+// Reset empties the window.
+func (c *ContextWindow) Reset() { c.pos, c.n = 0, 0 }
+
+// Push adds one frame's features and returns the context vector (valid until
+// the next Push) and the 4 Hz modulation share.
+func (c *ContextWindow) Push(f Features) ([]float64, float64) {
+	c.ring[c.pos] = frameRec{e: f.EnergyDB, flat: f.Flatness, flux: f.Flux, harm: f.Harmonicity,
+		pitch: f.Pitch, zcr: f.ZCR, cen: f.Centroid / 1000, env: math.Pow(10, f.EnergyDB/20)}
+	c.pos = (c.pos + 1) % contextFrames
+	if c.n < contextFrames {
+		c.n++
+	}
+	n := c.n
+	start := (c.pos - n + contextFrames) % contextFrames
+	at := func(i int) *frameRec { return &c.ring[(start+i)%contextFrames] }
+
+	var sE, sE2, sF, sF2, sX, sX2, sH, sZ, sZ2, sC, sC2, voiced, maxE, sEnv float64
+	maxE = -200
+	for i := 0; i < n; i++ {
+		r := at(i)
+		sE += r.e
+		sE2 += r.e * r.e
+		sF += r.flat
+		sF2 += r.flat * r.flat
+		sX += r.flux
+		sX2 += r.flux * r.flux
+		sH += r.harm
+		sZ += r.zcr
+		sZ2 += r.zcr * r.zcr
+		sC += r.cen
+		sC2 += r.cen * r.cen
+		sEnv += r.env
+		if r.harm > voicedHarm {
+			voiced++
+		}
+		if r.e > maxE {
+			maxE = r.e
+		}
+		c.scratch[i] = r.e
+	}
+	fn := float64(n)
+	mean := func(s float64) float64 { return s / fn }
+	std := func(s, s2 float64) float64 { return math.Sqrt(math.Max(0, s2/fn-(s/fn)*(s/fn))) }
+	meanE := mean(sE)
+
+	// Pauses, floor and median of the energy.
+	pauses := 0.0
+	for i := 0; i < n; i++ {
+		if c.scratch[i] < maxE-pauseDepthDB {
+			pauses++
+		}
+	}
+	sortSmall(c.scratch[:n])
+	p10 := c.scratch[n/10]
+	median := c.scratch[n/2]
+
+	// Frames below the median energy: the "bed" under any foreground sound.
+	var bedFlat, bedHarm, bedN float64
+	var jump, jumps float64
+	prevPitch := 0.0
+	for i := 0; i < n; i++ {
+		r := at(i)
+		if r.e <= median {
+			bedFlat += r.flat
+			bedHarm += r.harm
+			bedN++
+		}
+		if r.pitch > 0 && prevPitch > 0 {
+			j := math.Abs(12 * math.Log2(r.pitch/prevPitch))
+			jump += math.Min(j, 3)
+			jumps++
+		}
+		prevPitch = r.pitch
+	}
+	if bedN > 0 {
+		bedFlat /= bedN
+		bedHarm /= bedN
+	}
+	if jumps > 0 {
+		jump /= jumps
+	}
+
+	// Share of the envelope's variance in the syllable band.
+	envMean := sEnv / fn
+	var varEnv, mod float64
+	for i := 0; i < n; i++ {
+		d := at(i).env - envMean
+		varEnv += d * d
+	}
+	if n == contextFrames && varEnv > 0 {
+		for k := 0; k < c.nMod; k++ {
+			var re, im float64
+			for i := 0; i < n; i++ {
+				d := at(i).env - envMean
+				re += d * c.modCos[k][i]
+				im += d * c.modSin[k][i]
+			}
+			mod += 2 * (re*re + im*im) / fn
+		}
+		mod /= varEnv
+	}
+	var short float64
+	ns := min(shortFrames, n)
+	for i := n - ns; i < n; i++ {
+		short += at(i).e
+	}
+	short /= float64(ns)
+
+	v := &c.vec
+	v[0] = meanE
+	v[1] = std(sE, sE2)
+	v[2] = pauses / fn
+	v[3] = meanE - p10
+	v[4] = mod
+	v[5] = mean(sF)
+	v[6] = std(sF, sF2)
+	v[7] = mean(sX)
+	v[8] = std(sX, sX2)
+	v[9] = mean(sH)
+	v[10] = voiced / fn
+	v[11] = jump
+	v[12] = mean(sZ)
+	v[13] = std(sZ, sZ2)
+	v[14] = mean(sC)
+	v[15] = std(sC, sC2)
+	v[16] = at(n-1).e - meanE
+	v[17] = short
+	v[18] = p10
+	v[19] = bedFlat
+	v[20] = bedHarm
+	v[21] = maxE - median
+	return v[:], mod
+}
+
+// sortSmall is an insertion sort: no allocation, fast for 40 values.
+func sortSmall(a []float64) {
+	for i := 1; i < len(a); i++ {
+		v := a[i]
+		j := i - 1
+		for j >= 0 && a[j] > v {
+			a[j+1] = a[j]
+			j--
+		}
+		a[j+1] = v
+	}
+}

@@ -1,0 +1,206 @@
+package classifier
+
+import "math"
+
+// Internal analysis parameters. Everything below the Pipeline runs at 8 kHz:
+// 16 kHz input is low-passed and decimated first, because the telephone band
+// ends at 3.4 kHz anyway and it halves the cost.
+const (
+	analysisRate = 8000
+	frameLen     = 160          // 20 ms at 8 kHz
+	windowLen    = 2 * frameLen // 40 ms analysis window (current + previous frame)
+	fftLen       = 512          // zero-padded FFT: 15.625 Hz per bin
+	binHz        = float64(analysisRate) / fftLen
+	bandLoHz     = 300.0
+	bandHiHz     = 3400.0
+	pitchMinHz   = 60.0
+	pitchMaxHz   = 400.0
+	fullScale    = 32768.0
+)
+
+// FeatureExtractor computes per-frame spectral features from 8 kHz frames of
+// 160 samples. Its Spectrum is kept for the tone and DTMF detectors.
+type FeatureExtractor struct {
+	fft      *realFFT
+	win      [windowLen]float64 // Hann window
+	winAC    [windowLen]float64 // normalised autocorrelation of the window
+	buf      [windowLen]float64 // last 40 ms of samples
+	x        [fftLen]float64
+	re, im   [fftLen/2 + 1]float64
+	Spectrum [fftLen/2 + 1]float64 // power per bin of the last analysis window
+	prevNorm [fftLen/2 + 1]float64 // sqrt of normalised previous spectrum
+	bandLo   int
+	bandHi   int
+	lastX    float64 // last sample of the previous frame, for ZCR
+	havePrev bool
+}
+
+// NewFeatureExtractor returns an extractor for 8 kHz frames of 160 samples.
+func NewFeatureExtractor() *FeatureExtractor {
+	f := &FeatureExtractor{fft: newRealFFT(fftLen)}
+	for i := range f.win {
+		f.win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/windowLen)
+	}
+	var w0 float64
+	for i := range f.win {
+		w0 += f.win[i] * f.win[i]
+	}
+	for l := range f.winAC {
+		var s float64
+		for i := 0; i+l < windowLen; i++ {
+			s += f.win[i] * f.win[i+l]
+		}
+		f.winAC[l] = s / w0
+	}
+	lo, hi := bandLoHz/binHz, bandHiHz/binHz
+	f.bandLo, f.bandHi = int(lo), int(hi)
+	return f
+}
+
+// Reset forgets all history.
+func (f *FeatureExtractor) Reset() {
+	f.buf = [windowLen]float64{}
+	f.prevNorm = [fftLen/2 + 1]float64{}
+	f.lastX = 0
+	f.havePrev = false
+}
+
+// Process analyses one 160-sample frame (8 kHz, int16 scale) and returns its features.
+func (f *FeatureExtractor) Process(frame []float64) Features {
+	var ft Features
+	copy(f.buf[:], f.buf[frameLen:])
+	copy(f.buf[frameLen:], frame)
+
+	// Level and zero crossings of the current 20 ms.
+	var e float64
+	zc := 0
+	prev := f.lastX
+	for _, v := range frame {
+		e += v * v
+		if (v >= 0) != (prev >= 0) {
+			zc++
+		}
+		prev = v
+	}
+	f.lastX = prev
+	e /= float64(len(frame))
+	ft.EnergyDB = 10 * math.Log10(e/(fullScale*fullScale)+1e-12)
+	ft.ZCR = float64(zc) / float64(len(frame))
+
+	// Spectrum of the 40 ms window.
+	for i := range f.buf {
+		f.x[i] = f.buf[i] * f.win[i]
+	}
+	for i := windowLen; i < fftLen; i++ {
+		f.x[i] = 0
+	}
+	f.fft.transform(f.x[:], f.re[:], f.im[:])
+	var total, band, logSum, cen float64
+	for k := range f.Spectrum {
+		p := f.re[k]*f.re[k] + f.im[k]*f.im[k]
+		f.Spectrum[k] = p
+		total += p
+		if k >= f.bandLo && k <= f.bandHi {
+			band += p
+			logSum += math.Log(p + 1e-3)
+			cen += p * float64(k) * binHz
+		}
+	}
+	nb := float64(f.bandHi - f.bandLo + 1)
+	if band > 0 {
+		am := band / nb
+		ft.Flatness = math.Exp(logSum/nb) / (am + 1e-3)
+		ft.Centroid = cen / band
+	}
+	// Flux between level-normalised spectra (so loudness changes do not count).
+	var flux float64
+	inv := 1 / (band + 1e-9)
+	for k := f.bandLo; k <= f.bandHi; k++ {
+		s := math.Sqrt(f.Spectrum[k] * inv)
+		d := s - f.prevNorm[k]
+		flux += d * d
+		f.prevNorm[k] = s
+	}
+	if f.havePrev {
+		ft.Flux = flux
+	}
+	f.havePrev = true
+
+	// Pitch from the autocorrelation: the inverse transform of the power
+	// spectrum (real and even, so a forward transform does the job).
+	if total > 0 {
+		for k := 0; k <= fftLen/2; k++ {
+			f.x[k] = f.Spectrum[k]
+		}
+		for k := fftLen/2 + 1; k < fftLen; k++ {
+			f.x[k] = f.Spectrum[fftLen-k]
+		}
+		f.fft.transform(f.x[:], f.re[:], f.im[:])
+		r0 := f.re[0]
+		best, bestLag := 0.0, 0
+		pmax, pmin := pitchMaxHz, pitchMinHz
+		lo, hi := int(analysisRate/pmax), int(analysisRate/pmin)
+		for l := lo; l <= hi; l++ {
+			v := f.re[l] / (r0 * f.winAC[l])
+			if v > best && f.re[l] >= f.re[l-1] && f.re[l] >= f.re[l+1] {
+				best, bestLag = v, l
+			}
+		}
+		if best > 1 {
+			best = 1
+		}
+		ft.Harmonicity = best
+		if best > 0.45 && bestLag > 0 {
+			ft.Pitch = analysisRate / float64(bestLag)
+		}
+	}
+	return ft
+}
+
+// bandEnergy sums the spectrum between lo and hi Hz.
+func (f *FeatureExtractor) bandEnergy(lo, hi float64) float64 {
+	a, b := int(lo/binHz+0.5), int(hi/binHz+0.5)
+	if a < 0 {
+		a = 0
+	}
+	if b > fftLen/2 {
+		b = fftLen / 2
+	}
+	var s float64
+	for k := a; k <= b; k++ {
+		s += f.Spectrum[k]
+	}
+	return s
+}
+
+// peakFreq finds the strongest bin between lo and hi Hz and refines it with
+// a parabola through the log magnitudes of its neighbours. It returns the
+// frequency and the power in the peak's main lobe (±2 bins).
+func (f *FeatureExtractor) peakFreq(lo, hi float64) (freq, power float64) {
+	a, b := int(lo/binHz), int(hi/binHz+1)
+	if a < 1 {
+		a = 1
+	}
+	if b > fftLen/2-1 {
+		b = fftLen/2 - 1
+	}
+	best := a
+	for k := a; k <= b; k++ {
+		if f.Spectrum[k] > f.Spectrum[best] {
+			best = k
+		}
+	}
+	l := math.Log(f.Spectrum[best-1] + 1e-9)
+	c := math.Log(f.Spectrum[best] + 1e-9)
+	r := math.Log(f.Spectrum[best+1] + 1e-9)
+	d := 0.0
+	if den := l - 2*c + r; den < 0 {
+		d = 0.5 * (l - r) / den
+	}
+	for k := best - 2; k <= best+2; k++ {
+		if k >= 0 && k <= fftLen/2 {
+			power += f.Spectrum[k]
+		}
+	}
+	return (float64(best) + d) * binHz, power
+}

@@ -1,0 +1,111 @@
+package classifier
+
+import "time"
+
+// HoldDetector decides that the call is on hold from smoothed labels:
+// sustained music (music with announcements over it counts), or long silence
+// after the call was answered. It emits hold_detected once per hold.
+type HoldDetector struct {
+	MinMusic   time.Duration
+	MinSilence time.Duration
+	Gap        time.Duration
+
+	onHold     bool
+	answered   bool // something other than tones was heard
+	runStart   time.Duration
+	runFrames  int // hold-audio frames in the current run
+	annFrames  int // of which speech over music
+	gapFrames  int
+	silence    int // consecutive silent frames
+	silenceAt  time.Duration
+	holdAudio  string
+	holdSince  time.Duration
+	lastHoldAt time.Duration // last frame of hold audio
+	holdLevel  float64       // running level of the hold audio, dBFS
+}
+
+// NewHoldDetector returns a detector with the given thresholds.
+func NewHoldDetector(minMusic, minSilence, gap time.Duration) *HoldDetector {
+	return &HoldDetector{MinMusic: minMusic, MinSilence: minSilence, Gap: gap}
+}
+
+// Reset forgets the hold.
+func (h *HoldDetector) Reset() {
+	*h = HoldDetector{MinMusic: h.MinMusic, MinSilence: h.MinSilence, Gap: h.Gap}
+}
+
+// OnHold reports whether the call is on hold now.
+func (h *HoldDetector) OnHold() bool { return h.onHold }
+
+// Leave ends the hold (a human answered).
+func (h *HoldDetector) Leave() { h.onHold, h.runFrames, h.annFrames = false, 0, 0 }
+
+// Process takes the smoothed label of the frame starting at at. It returns
+// a detection when the hold begins.
+func (h *HoldDetector) Process(l Label, musicUnder bool, energyDB float64, at time.Duration) (Detection, bool) {
+	switch l {
+	case Ringing, Busy:
+		h.answered = false
+		h.runFrames, h.annFrames, h.silence = 0, 0, 0
+		return Detection{}, false
+	case Silence:
+		if h.silence == 0 {
+			h.silenceAt = at
+		}
+		h.silence++
+	default:
+		h.silence = 0
+		h.answered = true
+	}
+	holdAudio := l == Music || (l == Speech && musicUnder)
+	if holdAudio {
+		if h.runFrames == 0 {
+			h.runStart = at
+		}
+		h.runFrames++
+		if l == Speech {
+			h.annFrames++
+		}
+		h.gapFrames = 0
+		h.lastHoldAt = at
+		h.holdLevel = 0.98*h.holdLevel + 0.02*energyDB
+		if h.runFrames == 1 {
+			h.holdLevel = energyDB
+		}
+	} else if h.runFrames > 0 {
+		h.gapFrames++
+		if h.gapFrames > frames(h.Gap) && !h.onHold {
+			h.runFrames, h.annFrames = 0, 0
+		}
+	}
+	if h.onHold {
+		return Detection{}, false
+	}
+	if h.runFrames >= frames(h.MinMusic) {
+		h.onHold = true
+		h.holdSince = h.runStart
+		h.holdAudio = "music"
+		if h.annFrames*2 > h.runFrames {
+			h.holdAudio = "announcement"
+		}
+		return Detection{Kind: HoldDetected, At: at + FrameDuration, Onset: h.runStart,
+			Confidence: holdConfidence(h.runFrames, frames(h.MinMusic)), AudioType: h.holdAudio}, true
+	}
+	if h.answered && h.silence >= frames(h.MinSilence) {
+		h.onHold = true
+		h.holdSince = h.silenceAt
+		h.holdAudio = "silence"
+		h.lastHoldAt = at
+		return Detection{Kind: HoldDetected, At: at + FrameDuration, Onset: h.silenceAt,
+			Confidence: 0.7, AudioType: "silence"}, true
+	}
+	return Detection{}, false
+}
+
+func holdConfidence(n, need int) float64 {
+	c := 0.8 + 0.2*float64(n-need)/float64(need)
+	if c > 0.99 {
+		c = 0.99
+	}
+	return c
+}

@@ -1,0 +1,368 @@
+package classifier
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zaf/g711"
+)
+
+// Real recordings from Debian packages (asterisk-moh-opsound-wav and
+// asterisk-core-sounds-en-wav), with the label a person gives them.
+const (
+	mohDir    = "/usr/share/asterisk/moh"
+	soundsDir = "/usr/share/asterisk/sounds/en"
+)
+
+var realRecordings = []struct {
+	path  string
+	label Label
+}{
+	{mohDir + "/macroform-robot_dity.wav", Music},
+	{mohDir + "/reno_project-system.wav", Music},
+	{mohDir + "/manolo_camp-morning_coffee.wav", Music},
+	{soundsDir + "/tt-monkeys.wav", Unknown}, // skipped below: monkeys, not a label we promise
+	{soundsDir + "/agent-loginok.wav", Speech},
+	{soundsDir + "/conf-adminmenu-162.wav", Speech},
+	{soundsDir + "/vm-intro.wav", Speech},
+	{soundsDir + "/queue-thankyou.wav", Speech},
+	{soundsDir + "/pls-hold-while-try.wav", Speech},
+}
+
+// readWAV8k reads the 8 kHz 16-bit mono WAV files the Debian packages ship
+// (test helper; the real reader lives in app/audio).
+func readWAV8k(t testing.TB, path string) []int16 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("%s missing (install asterisk-moh-opsound-wav and asterisk-core-sounds-en-wav): %v", path, err)
+	}
+	if len(b) < 44 || string(b[0:4]) != "RIFF" || binary.LittleEndian.Uint32(b[24:28]) != 8000 ||
+		binary.LittleEndian.Uint16(b[22:24]) != 1 || binary.LittleEndian.Uint16(b[34:36]) != 16 {
+		t.Skipf("%s is not 8 kHz 16-bit mono", path)
+	}
+	i := 12
+	for i+8 <= len(b) {
+		id, n := string(b[i:i+4]), int(binary.LittleEndian.Uint32(b[i+4:i+8]))
+		if id == "data" {
+			d := b[i+8 : min(len(b), i+8+n)]
+			s := make([]int16, len(d)/2)
+			for k := range s {
+				s[k] = int16(binary.LittleEndian.Uint16(d[2*k:]))
+			}
+			return s
+		}
+		i += 8 + n + n&1
+	}
+	t.Fatalf("%s: no data chunk", path)
+	return nil
+}
+
+type condFn func(r *rand.Rand, s []int16) []int16
+
+func scaleTo(s []int16, db float64) []int16 {
+	var e float64
+	for _, v := range s {
+		e += float64(v) * float64(v)
+	}
+	g := 32768 * math.Pow(10, db/20) / math.Sqrt(e/float64(len(s))+1e-9)
+	out := make([]int16, len(s))
+	for i, v := range s {
+		out[i] = int16(math.Max(-32768, math.Min(32767, float64(v)*g)))
+	}
+	return out
+}
+
+func rmsDB(s []int16) float64 {
+	var e float64
+	for _, v := range s {
+		e += float64(v) * float64(v)
+	}
+	return 10 * math.Log10(e/float64(len(s))/(32768*32768)+1e-12)
+}
+
+var conditions = map[string]condFn{
+	"clean": func(_ *rand.Rand, s []int16) []int16 { return s },
+	"ulaw": func(_ *rand.Rand, s []int16) []int16 {
+		out := make([]int16, len(s))
+		for i, v := range s {
+			out[i] = g711.DecodeUlawFrame(g711.EncodeUlawFrame(v))
+		}
+		return out
+	},
+	"alaw": func(_ *rand.Rand, s []int16) []int16 {
+		out := make([]int16, len(s))
+		for i, v := range s {
+			out[i] = g711.DecodeAlawFrame(g711.EncodeAlawFrame(v))
+		}
+		return out
+	},
+	"white 20 dB": func(r *rand.Rand, s []int16) []int16 { return mixInto(s, noise(r, len(s), rmsDB(s)-20)) },
+	"white 10 dB": func(r *rand.Rand, s []int16) []int16 { return mixInto(s, noise(r, len(s), rmsDB(s)-10)) },
+	"-30 dBFS":    func(_ *rand.Rand, s []int16) []int16 { return scaleTo(s, -30) },
+	"-3 dBFS":     func(_ *rand.Rand, s []int16) []int16 { return scaleTo(s, -3) },
+	"lost frames": func(r *rand.Rand, s []int16) []int16 {
+		out := append([]int16(nil), s...)
+		for f := 0; f+160 <= len(out); f += 160 {
+			if r.Float64() < 0.05 {
+				clear(out[f : f+160])
+			}
+		}
+		return out
+	},
+	"mains hum": func(_ *rand.Rand, s []int16) []int16 {
+		return mixInto(s, sine([]float64{50, 150}, 8000, float64(len(s))/8000, -40, 0))
+	},
+}
+
+// majority returns the smoothed label covering most frames after 1 s.
+func majority(rs []Result) (Label, float64) {
+	count := map[Label]int{}
+	n := 0
+	for i, r := range rs {
+		if i >= 50 {
+			count[r.Current]++
+			n++
+		}
+	}
+	best := Label("")
+	for l, c := range count {
+		if best == "" || c > count[best] {
+			best = l
+		}
+	}
+	return best, float64(count[best]) / float64(max(n, 1))
+}
+
+func TestRealRecordingsUnderConditions(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, rec := range realRecordings {
+		if rec.label == Unknown {
+			continue
+		}
+		s := readWAV8k(t, rec.path)
+		if rec.label == Music && len(s) > 20*8000 {
+			s = s[10*8000 : 20*8000] // ten seconds from the middle
+		}
+		s = scaleTo(s, -20)
+		for name, c := range conditions {
+			got, share := majority(runResults(c(r, s)))
+			if got != rec.label {
+				t.Errorf("%s under %s: majority %s (%.0f%%), want %s", filepath.Base(rec.path), name, got, 100*share, rec.label)
+			}
+		}
+	}
+}
+
+func runResults(s []int16) []Result { _, rs := run(s, 8000); return rs }
+
+func TestSilenceAndComfortNoise(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for name, s := range map[string][]int16{
+		"digital silence": make([]int16, 3*8000),
+		"comfort noise":   noise(r, 3*8000, -70),
+	} {
+		if got, _ := majority(runResults(s)); got != Silence {
+			t.Errorf("%s: %s, want silence", name, got)
+		}
+	}
+}
+
+func TestSixteenKilohertzMatchesEight(t *testing.T) {
+	s8 := readWAV8k(t, soundsDir+"/pls-hold-while-try.wav")
+	s16 := make([]int16, 2*len(s8)) // naive 2x upsampling is enough here
+	for i, v := range s8 {
+		s16[2*i], s16[2*i+1] = v, v
+	}
+	_, rs := run(scaleTo(s16, -20), 16000)
+	if got, _ := majority(rs); got != Speech {
+		t.Errorf("16 kHz speech: %s", got)
+	}
+}
+
+// holdCall builds a call: music, an announcement over the music, more music,
+// a pause, then (optionally) a person speaking with the music stopped.
+func holdCall(t *testing.T, human bool) ([]int16, time.Duration) {
+	music := scaleTo(readWAV8k(t, mohDir+"/macroform-robot_dity.wav"), -22)
+	ann := scaleTo(readWAV8k(t, soundsDir+"/pls-hold-while-try.wav"), -16)
+	person := scaleTo(readWAV8k(t, soundsDir+"/conf-adminmenu-162.wav"), -18)
+	var s []int16
+	s = append(s, music[:12*8000]...)
+	s = append(s, mixInto(ann, music[12*8000:12*8000+len(ann)])...)
+	s = append(s, music[20*8000:30*8000]...)
+	s = append(s, make([]int16, 6400)...)
+	onset := time.Duration(len(s)) * time.Second / 8000
+	if !human {
+		return append(s, music[30*8000:40*8000]...), -1
+	}
+	return append(append(s, person...), make([]int16, 8000)...), onset
+}
+
+func TestHoldThenHuman(t *testing.T) {
+	s, onset := holdCall(t, true)
+	p, rs := run(s, 8000)
+	var hold, humans []Detection
+	for _, r := range rs {
+		for _, d := range r.Detections {
+			switch d.Kind {
+			case HoldDetected:
+				hold = append(hold, d)
+			case HumanDetected:
+				humans = append(humans, d)
+			}
+		}
+	}
+	if len(hold) != 1 || hold[0].AudioType != "music" {
+		t.Fatalf("hold detections %+v, want one music hold", hold)
+	}
+	if len(humans) != 1 {
+		t.Fatalf("human detections %+v, want exactly one", humans)
+	}
+	h := humans[0]
+	if h.At < onset || h.At > onset+2*time.Second {
+		t.Errorf("human at %v, onset %v: want within 2 s after", h.At, onset)
+	}
+	if d := h.Onset - onset; d < -300*time.Millisecond || d > 500*time.Millisecond {
+		t.Errorf("estimated onset %v, true %v", h.Onset, onset)
+	}
+	if h.Evidence.HoldDuration < 10*time.Second || h.Evidence.SpeechDuration < DefaultHumanMinSpeech || h.Evidence.MusicUnderSpeech {
+		t.Errorf("evidence %+v", h.Evidence)
+	}
+	if p.OnHold() {
+		t.Error("still on hold after the human")
+	}
+	t.Logf("human detected %.2fs after onset, confidence %.2f, evidence %+v", (h.At - onset).Seconds(), h.Confidence, h.Evidence)
+}
+
+func TestAnnouncementOverMusicIsNotHuman(t *testing.T) {
+	s, _ := holdCall(t, false)
+	p, rs := run(s, 8000)
+	for _, r := range rs {
+		for _, d := range r.Detections {
+			if d.Kind == HumanDetected {
+				t.Fatalf("false human at %v: %+v", d.At, d.Evidence)
+			}
+		}
+	}
+	if !p.OnHold() {
+		t.Error("not on hold")
+	}
+}
+
+func TestSegmentsCoverTheCall(t *testing.T) {
+	s, _ := holdCall(t, true)
+	p, _ := run(s, 8000)
+	segs := p.Segments()
+	if len(segs) < 3 {
+		t.Fatalf("segments %+v", segs)
+	}
+	if segs[0].Start != 0 {
+		t.Errorf("first segment starts at %v", segs[0].Start)
+	}
+	for i := 1; i < len(segs); i++ {
+		if segs[i].Start != segs[i-1].End || segs[i].End <= segs[i].Start {
+			t.Errorf("segment %d %+v does not follow %+v", i, segs[i], segs[i-1])
+		}
+	}
+	want := time.Duration(len(s)/160) * FrameDuration
+	if end := segs[len(segs)-1].End; end != want {
+		t.Errorf("last segment ends at %v, audio is %v", end, want)
+	}
+}
+
+func TestNewPipelineRejectsRates(t *testing.T) {
+	for _, r := range []int{0, 11025, 44100, 48000} {
+		if _, err := NewPipeline(r, Config{}); err == nil {
+			t.Errorf("rate %d accepted", r)
+		}
+	}
+}
+
+func TestResetForgets(t *testing.T) {
+	s, _ := holdCall(t, false)
+	p, _ := run(s, 8000)
+	p.Reset()
+	if p.OnHold() || len(p.Segments()) != 0 || p.Elapsed() != 0 {
+		t.Error("reset did not forget")
+	}
+}
+
+func TestSteadyStateDoesNotAllocate(t *testing.T) {
+	for _, rate := range []int{8000, 16000} {
+		p, _ := NewPipeline(rate, Config{})
+		r := rand.New(rand.NewPCG(5, 6))
+		frame := noise(r, rate/50, -20)
+		for i := 0; i < 200; i++ {
+			p.Process(frame)
+		}
+		if a := testing.AllocsPerRun(500, func() { p.Process(frame) }); a != 0 {
+			t.Errorf("%d Hz: %.2f allocations per frame", rate, a)
+		}
+	}
+}
+
+func FuzzPipeline(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3}, uint16(160), false)
+	f.Add(make([]byte, 4000), uint16(320), true)
+	f.Add([]byte{0xff, 0x7f, 0x00, 0x80}, uint16(1), false)
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, wide bool) {
+		rate := 8000
+		if wide {
+			rate = 16000
+		}
+		p, err := NewPipeline(rate, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := make([]int16, len(data)/2)
+		for i := range s {
+			s[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
+		}
+		// Repeat the input so that the context window fills.
+		for rep := 0; rep < 3; rep++ {
+			n := int(chunk%700) + 1
+			for i := 0; i < len(s); i += n {
+				res := p.Process(s[i:min(i+n, len(s))])
+				if c := res.Frame.Confidence; math.IsNaN(c) || c < 0 || c > 1.0001 {
+					t.Fatalf("confidence %v", c)
+				}
+			}
+			p.Process(nil)
+		}
+		_ = p.Segments()
+	})
+}
+
+func benchPipeline(b *testing.B, rate int) {
+	p, _ := NewPipeline(rate, Config{})
+	r := rand.New(rand.NewPCG(7, 8))
+	n := rate / 50
+	// Speech-like input: real prompt if present, else noise bursts.
+	var s []int16
+	if _, err := os.Stat(soundsDir + "/conf-adminmenu-162.wav"); err == nil && rate == 8000 {
+		s = readWAV8k(b, soundsDir+"/conf-adminmenu-162.wav")
+	} else {
+		s = mixInto(noise(r, rate*5, -25), sine([]float64{220, 440, 660}, rate, 5, -20, 0))
+	}
+	frames := len(s) / n
+	for i := 0; i < 100; i++ {
+		p.Process(s[(i%frames)*n : (i%frames+1)*n])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f := i % frames
+		p.Process(s[f*n : (f+1)*n])
+		i++
+	}
+	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perFrame, "ns/frame")
+	b.ReportMetric(float64(FrameDuration.Nanoseconds())/perFrame, "x-realtime")
+}
+
+func BenchmarkPipeline8k(b *testing.B)  { benchPipeline(b, 8000) }
+func BenchmarkPipeline16k(b *testing.B) { benchPipeline(b, 16000) }
