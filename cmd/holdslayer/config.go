@@ -32,6 +32,9 @@ type Config struct {
 	LogLevel       string
 	LogFormat      string
 	MaxCalls       int
+	HomeCountry    string
+	AllowIntl      bool
+	Simulate       bool
 	MaxBodyBytes   int64
 	ShutdownWaitMS int
 }
@@ -73,6 +76,20 @@ func integer(p func(*Config) *int) binding {
 	}
 }
 
+func boolean(p func(*Config) *bool) binding {
+	return binding{
+		bind: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false, got %q", v)
+			}
+			*p(c) = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(*p(c)) },
+	}
+}
+
 func mk(name, def string, secret bool, help string, b binding) setting {
 	return setting{name: name, def: def, secret: secret, help: help, bind: b.bind, get: b.get}
 }
@@ -95,6 +112,9 @@ var settings = []setting{
 	mk("log-level", "info", false, "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })),
 	mk("log-format", "text", false, "text or json", str(func(c *Config) *string { return &c.LogFormat })),
 	mk("max-calls", "10", false, "most calls at once", integer(func(c *Config) *int { return &c.MaxCalls })),
+	mk("home-country", "1", false, "country calling code numbers are domestic in; others are refused unless allowed", str(func(c *Config) *string { return &c.HomeCountry })),
+	mk("allow-international", "false", false, "allow dialling numbers outside the home country", boolean(func(c *Config) *bool { return &c.AllowIntl })),
+	mk("simulate", "false", false, "run against the built-in simulated Asterisk even if an ARI URL is set", boolean(func(c *Config) *bool { return &c.Simulate })),
 	mk("shutdown-wait-ms", "15000", false, "how long a shutdown waits for requests to finish", integer(func(c *Config) *int { return &c.ShutdownWaitMS })),
 }
 

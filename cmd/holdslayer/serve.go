@@ -88,17 +88,6 @@ func (svc *service) openStore(ctx context.Context) error {
 	return nil
 }
 
-// openCalls picks the call backend. Without Asterisk it is NoBackend, which refuses new calls
-// with 503 and still serves stored ones. The engine and ARI adapter are wired here.
-func (svc *service) openCalls(ctx context.Context) error {
-	_ = ctx
-	if svc.cfg.ARIURL != "" {
-		svc.log.Warn("HOLDSLAYER_ARI_URL is set but this build has no ARI engine wired yet: calls are refused")
-	}
-	svc.calls = app.NoBackend{Store: svc.store}
-	return nil
-}
-
 // handler builds the HTTP handler; done closes when shutdown starts, ending WebSockets.
 func (svc *service) handler(done <-chan struct{}) http.Handler {
 	return api.New(api.Config{

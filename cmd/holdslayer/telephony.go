@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/holdslayer/holdslayer/app"
+	"github.com/holdslayer/holdslayer/ari"
+	"github.com/holdslayer/holdslayer/ari/aritest"
+	"github.com/holdslayer/holdslayer/classifier"
+)
+
+// Demo credentials of the in-process simulated Asterisk; it listens on loopback only.
+const (
+	simUser     = "holdslayer"
+	simPassword = "holdslayer"
+	// simDevice is the simulated user phone; it answers after two rings.
+	simDevice = "robert"
+)
+
+// openCalls connects the call engine to Asterisk over ARI. Without an ARI URL (or with
+// --simulate) it starts the simulated Asterisk in-process with three sample companies, so
+// `make run` shows whole calls with no SIP trunk.
+func (svc *service) openCalls(ctx context.Context) error {
+	ariURL, user, password := svc.cfg.ARIURL, svc.cfg.ARIUser, svc.cfg.ARIPassword
+	if ariURL == "" || svc.cfg.Simulate {
+		sim, err := svc.startSimulation(ctx)
+		if err != nil {
+			return err
+		}
+		ariURL, user, password = sim.URL(), simUser, simPassword
+	}
+	adapter, err := ari.New(ctx, ari.Options{
+		URL:       ariURL,
+		User:      user,
+		Password:  password,
+		App:       svc.cfg.ARIApp,
+		MediaHost: svc.cfg.MediaHost,
+		Clock:     svc.clock,
+		Log:       svc.log,
+	})
+	if err != nil {
+		return fmt.Errorf("connect to asterisk at %s: %w", ariURL, err)
+	}
+	svc.closers = append(svc.closers, adapter.Close)
+
+	eng := app.NewEngine(app.EngineConfig{
+		PBX:           adapter,
+		Store:         svc.store,
+		Bus:           svc.bus,
+		Clock:         svc.clock,
+		Log:           svc.log.With("component", "engine"),
+		DialTemplate:  svc.cfg.DialTemplate,
+		Policy:        app.DialPolicy{HomeCountryCode: svc.cfg.HomeCountry, AllowInternational: svc.cfg.AllowIntl},
+		Limits:        app.Limits{MaxConcurrentCalls: svc.cfg.MaxCalls},
+		RecordingsDir: svc.cfg.RecordingsDir,
+		Analyzer:      app.NewClassifierAnalyzer(classifier.Config{}),
+	})
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := eng.Run(runCtx); err != nil {
+			svc.log.Error("dialplan entry stopped", "err", err)
+		}
+	}()
+	svc.closers = append(svc.closers, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := eng.Shutdown(sctx)
+		stop()
+		<-done
+		return err
+	})
+	svc.calls = eng
+	return nil
+}
+
+// startSimulation runs the simulated Asterisk on a loopback port and makes sure the demo has
+// a device to transfer to.
+func (svc *service) startSimulation(ctx context.Context) (*aritest.Server, error) {
+	scenarios := aritest.DemoScenarios()
+	sim, err := aritest.New(aritest.Options{
+		Addr:      "127.0.0.1:0",
+		User:      simUser,
+		Password:  simPassword,
+		Clock:     svc.clock,
+		Scenarios: scenarios,
+		Devices: map[string]aritest.DeviceBehavior{
+			simDevice: {Mode: aritest.DeviceAnswers, Rings: 2, Greeting: "Hello?"},
+		},
+		SoundsDir: filepath.Join(svc.cfg.DataDir, "sounds"),
+		Log:       svc.log.With("component", "simulated-asterisk"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the simulated asterisk: %w", err)
+	}
+	svc.closers = append(svc.closers, sim.Close)
+	if err := svc.ensureDemoDevice(ctx); err != nil {
+		return nil, err
+	}
+	svc.log.Warn("no Asterisk configured (HOLDSLAYER_ARI_URL): running against the simulated Asterisk",
+		"ari", sim.URL())
+	for _, line := range demoBanner(scenarios) {
+		svc.log.Info(line)
+	}
+	return sim, nil
+}
+
+// ensureDemoDevice registers the simulated phone once, so a transfer has somewhere to ring.
+func (svc *service) ensureDemoDevice(ctx context.Context) error {
+	devs, err := svc.store.ListDevices(ctx)
+	if err != nil {
+		return fmt.Errorf("list devices: %w", err)
+	}
+	for _, d := range devs {
+		if d.Endpoint == "PJSIP/"+simDevice {
+			return nil
+		}
+	}
+	d := app.Device{Name: "Demo phone (simulated)", Type: "sip_phone", Endpoint: "PJSIP/" + simDevice,
+		SIPURI: "sip:" + simDevice + "@demo.invalid", Priority: 10, Capabilities: []string{"voice"}}
+	if err := svc.store.CreateDevice(ctx, &d); err != nil && !errors.Is(err, app.ErrConflict) {
+		return fmt.Errorf("register the demo device: %w", err)
+	}
+	return nil
+}
+
+// demoBanner tells a newcomer what they can call.
+func demoBanner(scenarios map[string]*aritest.Scenario) []string {
+	var nums []string
+	for n := range scenarios {
+		if strings.HasPrefix(n, "+") {
+			nums = append(nums, n)
+		}
+	}
+	sort.Strings(nums)
+	lines := []string{"demo companies (try: curl -X POST localhost:8000/api/calls/hold-slayer -d '{\"number\":\"" + nums[0] + "\",\"intent\":\"talk to a person\"}')"}
+	for _, n := range nums {
+		lines = append(lines, fmt.Sprintf("  %s  %s", n, scenarios[n].Name))
+	}
+	lines = append(lines, "  simulated user phone: PJSIP/"+simDevice+" (answers after two rings)")
+	return lines
+}
