@@ -6,7 +6,7 @@ BIN      ?= bin/holdslayer
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check fmt vet bench build clean
+.PHONY: help run demo test check fmt vet bench build clean corpus eval
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,15 @@ bench: ## run the benchmarks (no tests)
 
 build: ## build $(BIN)
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/holdslayer
+
+corpus: ## generate the labelled classifier corpus into testdata/corpus (cached; needs espeak-ng, sox)
+	go run ./scripts/corpus -out testdata/corpus
+
+eval: corpus ## score the classifier on the held-out corpus: per-class F1, confusion, detection latency
+	go run ./classifier/cmd/eval -corpus testdata/corpus
+
+demo: ## run the service against the built-in simulated Asterisk, even if HOLDSLAYER_ARI_URL is set
+	go run ./cmd/holdslayer serve --simulate
 
 clean: ## remove build output
 	rm -rf bin

@@ -25,7 +25,7 @@ func Resample(samples []int16, from, to int) []int16 {
 	g := gcd(from, to)
 	up, down := to/g, from/g // output n sits at input position n*down/up
 	ratio := float64(to) / float64(from)
-	scale := math.Min(1, ratio) * resampleCutoff // cut-off as a fraction of input Nyquist
+	scale := math.Min(1, ratio) * resampleCutoff  // cut-off as a fraction of input Nyquist
 	half := int(math.Ceil(resampleZeros / scale)) // taps each side, in input samples
 	width := 2*half + 1
 

@@ -16,8 +16,10 @@ import (
 	"github.com/holdslayer/holdslayer/app/store"
 )
 
-// TestServeWiresAndShutsDown runs the real wiring on a loopback port: a call left open by a
-// "previous run" is ended at start, the API answers, and cancelling shuts down cleanly.
+// TestServeWiresAndShutsDown runs the real wiring on a loopback port with no Asterisk
+// configured, so the simulated one is started: a call left open by a "previous run" is ended at
+// start, the API answers, a demo call is placed and rings, and cancelling ends it and shuts down
+// cleanly.
 func TestServeWiresAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := load(t, []string{"-data-dir", dir, "-log-level", "error"}, nil)
@@ -66,20 +68,42 @@ func TestServeWiresAndShutsDown(t *testing.T) {
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("healthz %d", code)
 	}
-	if code, m := get("/readyz"); code != 503 || m["checks"].(map[string]any)["database"] != "ok" {
-		t.Errorf("readyz %d %v (no telephony yet, database ok)", code, m)
+	// The ARI events socket connects in the background; readiness follows it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, m := get("/readyz")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz never became ready: %d %v", code, m)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	code, m := get("/api/calls/" + orphan.ID)
 	if code != 200 || m["status"] != "ended" || m["end_reason"] != "service_restart" {
 		t.Errorf("orphaned call after restart: %d %v", code, m)
 	}
-	res, err := http.Post(base+"/api/calls/outbound", "application/json", strings.NewReader(`{"number": "+18005551234"}`))
+	res, err := http.Post(base+"/api/calls/hold-slayer", "application/json", strings.NewReader(`{"number": "+18005550002"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var placed map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&placed)
 	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("placing a call without a backend: %d, want 503", res.StatusCode)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("placing a demo call: %d %v, want 201", res.StatusCode, placed)
+	}
+	callID, _ := placed["call_id"].(string)
+	for {
+		_, m := get("/api/calls/" + callID)
+		if m["status"] == "ringing" || m["status"] == "connected" {
+			break
+		}
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("demo call never rang: %v", m)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if filepath.Dir(cfg.DB) != dir {
 		t.Errorf("db %s not under the data dir", cfg.DB)
@@ -93,5 +117,18 @@ func TestServeWiresAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("shutdown did not finish")
+	}
+	svc.close()
+	st, err := store.Open(context.Background(), cfg.DB, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.GetCall(context.Background(), callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != app.StatusEnded || c.EndReason != "shutdown" {
+		t.Errorf("live call after shutdown: status %s reason %q, want ended/shutdown", c.Status, c.EndReason)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"go/format"
 	"io"
 	"os"
 	"path/filepath"
@@ -79,7 +80,11 @@ func run(w io.Writer, dir, split string, train bool, weights string, verbose boo
 			return err
 		}
 		src := m.GoSource("Trained on the train split of " + dir + " (corpus generator scripts/corpus).")
-		if err := os.WriteFile(weights, []byte(src), 0o644); err != nil {
+		formatted, err := format.Source([]byte(src))
+		if err != nil {
+			return fmt.Errorf("format weights: %w", err)
+		}
+		if err := os.WriteFile(weights, formatted, 0o644); err != nil {
 			return fmt.Errorf("write weights: %w", err)
 		}
 		fmt.Fprintf(w, "wrote %s\n", weights)

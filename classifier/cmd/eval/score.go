@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/holdslayer/holdslayer/classifier"
 )
@@ -194,7 +193,6 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		fmt.Fprintf(w, "latency from human onset: median %.2fs p90 %.2fs max %.2fs\n",
 			quantile(lat, 0.5), quantile(lat, 0.9), lat[len(lat)-1])
 	}
-	_ = time.Second
 	return nil
 }
 
