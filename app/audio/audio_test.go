@@ -267,3 +267,42 @@ func BenchmarkResample16kTo8k(b *testing.B) {
 		Resample(in, 16000, 8000)
 	}
 }
+
+// TestReadStreamingPlaceholderSizes covers writers that cannot seek back: espeak-ng --stdout
+// declares a data size of 0x7FFFF000, others 0 or 0xFFFFFFFF; the samples present must be read.
+func TestReadStreamingPlaceholderSizes(t *testing.T) {
+	samples := make([]int16, 800)
+	for i := range samples {
+		samples[i] = int16(i * 37)
+	}
+	var buf bytes.Buffer
+	if err := WriteWAV(&buf, samples, 8000); err != nil {
+		t.Fatal(err)
+	}
+	for _, placeholder := range []uint32{0, 0x7FFFF000, 0xFFFFFFFF} {
+		b := append([]byte(nil), buf.Bytes()...)
+		binary.LittleEndian.PutUint32(b[4:8], placeholder) // RIFF size
+		binary.LittleEndian.PutUint32(b[40:44], placeholder)
+		p, err := ReadWAV(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("size %#x: %v", placeholder, err)
+		}
+		if len(p.Samples) != len(samples) || p.Samples[799] != samples[799] {
+			t.Fatalf("size %#x: got %d samples", placeholder, len(p.Samples))
+		}
+	}
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed (Debian package espeak-ng): real streaming output not checked")
+	}
+	out, err := exec.Command("espeak-ng", "--stdout", "hello there").Output()
+	if err != nil {
+		t.Fatalf("espeak-ng: %v", err)
+	}
+	p, err := ReadWAV(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("espeak-ng output: %v", err)
+	}
+	if p.Duration() < 0.3 {
+		t.Errorf("espeak-ng output read as %.2f s, want the whole phrase", p.Duration())
+	}
+}

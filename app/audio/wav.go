@@ -195,29 +195,25 @@ func readFmt(r io.Reader, size int64) (*wavFormat, error) {
 }
 
 func readData(r io.Reader, size int64, f *wavFormat) ([]int16, error) {
-	// Writers that stream set the size to 0 or 0xFFFFFFFF: read to EOF.
-	streaming := size == 0 || size == 0xFFFFFFFF
-	var raw []byte
+	// Writers that stream cannot seek back to fill in the size, so they declare a placeholder
+	// (0, 0xFFFFFFFF, or espeak-ng's 0x7FFFF000): any size past the limit is read as "to EOF",
+	// and only data actually larger than the limit is refused.
+	streaming := size == 0 || size > maxDataBytes
+	limit := size
 	if streaming {
-		b, err := io.ReadAll(io.LimitReader(r, maxDataBytes))
-		if err != nil {
-			return nil, fmt.Errorf("read data: %w", ErrCorrupt)
-		}
-		raw = b
-	} else {
-		if size > maxDataBytes {
-			return nil, fmt.Errorf("data chunk of %d bytes: %w", size, ErrUnsupported)
-		}
-		// Read what is there; a truncated final chunk is common in recordings
-		// cut by a hangup, so keep the whole frames we got.
-		b, err := io.ReadAll(io.LimitReader(r, size))
-		if err != nil {
-			return nil, fmt.Errorf("read data: %w", ErrCorrupt)
-		}
-		if len(b) == 0 {
-			return nil, fmt.Errorf("data chunk declared %d bytes, found none: %w", size, ErrCorrupt)
-		}
-		raw = b
+		limit = maxDataBytes + 1
+	}
+	// Read what is there; a truncated final chunk is common in recordings cut by a hangup,
+	// so keep the whole frames we got.
+	raw, err := io.ReadAll(io.LimitReader(r, limit))
+	if err != nil {
+		return nil, fmt.Errorf("read data: %w", ErrCorrupt)
+	}
+	if int64(len(raw)) > maxDataBytes {
+		return nil, fmt.Errorf("data chunk larger than %d bytes: %w", int64(maxDataBytes), ErrUnsupported)
+	}
+	if len(raw) == 0 && !streaming {
+		return nil, fmt.Errorf("data chunk declared %d bytes, found none: %w", size, ErrCorrupt)
 	}
 	n := len(raw) / f.blockAlign
 	out := make([]int16, n)
