@@ -32,6 +32,7 @@ Usage:
   holdslayer [serve] [flags]        run the service (the default)
   holdslayer config [flags]         list every setting: variable, default, current value
   holdslayer classify [flags] FILE  label the audio of a WAV file
+  holdslayer mcp [-url URL] [-local]  MCP over stdio for desktop assistants
   holdslayer version                print the version
   holdslayer help                   this text
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return 0
 	case "classify":
 		return runClassify(args, stdout, stderr)
+	case "mcp":
+		return mcpCommand(ctx, args, lookup, os.Stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "holdslayer", buildVersion())
 		return 0

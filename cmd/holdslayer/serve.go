@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/holdslayer/holdslayer/api"
+	"github.com/holdslayer/holdslayer/api/dashboard"
+	"github.com/holdslayer/holdslayer/api/mcpserver"
 	"github.com/holdslayer/holdslayer/app"
 	"github.com/holdslayer/holdslayer/app/clock"
 	"github.com/holdslayer/holdslayer/app/store"
@@ -28,6 +31,7 @@ type service struct {
 	bus    *app.Bus
 	calls  app.Calls
 	mounts []api.Mount
+	mcp    *mcp.Server
 	// closers run in reverse order when the service stops.
 	closers []func() error
 }
@@ -66,6 +70,11 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*service, error) {
 		svc.close()
 		return nil, err
 	}
+	svc.mcp = mcpserver.New(mcpserver.Deps{Calls: svc.calls, Store: svc.store, Bus: svc.bus,
+		Log: log.With("component", "mcp"), Version: buildVersion()})
+	svc.mounts = append(svc.mounts,
+		api.Mount{Path: "/", Handler: dashboard.Handler()},
+		api.Mount{Path: "/mcp", Handler: mcpserver.Handler(svc.mcp, mcpserver.HandlerOptions{Log: log}), Auth: true})
 	return svc, nil
 }
 
@@ -132,6 +141,8 @@ func (svc *service) run(ctx context.Context, ln net.Listener) error {
 	}
 	svc.log.Info("shutting down")
 	close(done)
+	// MCP's SSE and streamable GET streams are long-lived: end them so Shutdown need not wait.
+	mcpserver.CloseSessions(svc.mcp)
 	wait := time.Duration(svc.cfg.ShutdownWaitMS) * time.Millisecond
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
