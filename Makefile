@@ -39,7 +39,7 @@ eval: corpus ## score the classifier on the held-out corpus: per-class F1, confu
 	go run ./classifier/cmd/eval -corpus testdata/corpus
 
 demo: ## run the service against the built-in simulated Asterisk, even if HOLDSLAYER_ARI_URL is set
-	go run ./cmd/holdslayer serve --simulate
+	go run ./cmd/holdslayer demo
 
 clean: ## remove build output
 	rm -rf bin

@@ -125,10 +125,12 @@ func TestCheckListen(t *testing.T) {
 }
 
 func TestRunRefusesPublicListenWithoutToken(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"serve", "-listen", "0.0.0.0:0", "-data-dir", t.TempDir()}, env(nil), &out, &errb)
-	if code != 1 || !strings.Contains(errb.String(), "refusing to listen on 0.0.0.0:0") {
-		t.Errorf("code %d, stderr %q", code, errb.String())
+	for _, cmd := range []string{"serve", "demo"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{cmd, "-listen", "0.0.0.0:0", "-data-dir", t.TempDir()}, env(nil), &out, &errb)
+		if code != 1 || !strings.Contains(errb.String(), "refusing to listen on 0.0.0.0:0") {
+			t.Errorf("%s: code %d, stderr %q", cmd, code, errb.String())
+		}
 	}
 }
 

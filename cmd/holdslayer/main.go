@@ -30,6 +30,7 @@ const usage = `Hold Slayer: calls a company for you, waits on hold, rings you wh
 
 Usage:
   holdslayer [serve] [flags]        run the service (the default)
+  holdslayer demo [flags]           run the service against the simulated Asterisk (3 companies)
   holdslayer config [flags]         list every setting: variable, default, current value
   holdslayer classify [flags] FILE  label the audio of a WAV file
   holdslayer mcp [-url URL] [-local]  MCP over stdio for desktop assistants
@@ -47,11 +48,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve":
-		cfg, code, ok := parseConfig("serve", args, lookup, stderr)
+	case "serve", "demo":
+		cfg, code, ok := parseConfig(cmd, args, lookup, stderr)
 		if !ok {
 			return code
 		}
+		// demo is serve against the built-in simulated Asterisk, whatever HOLDSLAYER_ARI_URL says.
+		cfg.Simulate = cfg.Simulate || cmd == "demo"
 		log, err := newLogger(cfg, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "holdslayer:", err)
