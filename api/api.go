@@ -45,6 +45,11 @@ type Config struct {
 	Clock clock.Clock
 	// RecordingsDir is where relative recording paths live.
 	RecordingsDir string
+	// Analytics answers /api/analytics/*; *store.Store implements it. Nil leaves the routes out.
+	Analytics AnalyticsSource
+	// Notifications manages /api/notifications/*; *notify.Notifier implements it. Nil leaves
+	// the routes out.
+	Notifications NotificationManager
 	// Mounts are extra handlers (dashboard, MCP) added after the API routes.
 	Mounts []Mount
 	// Done, when closed, ends long-lived streams (WebSockets) with "going away" so a graceful
@@ -141,6 +146,12 @@ func New(cfg Config) *gin.Engine {
 	a.GET("/devices/:device_id", handle(s.getDevice))
 	a.PUT("/devices/:device_id", handle(s.updateDevice))
 	a.DELETE("/devices/:device_id", handle(s.deleteDevice))
+	if cfg.Analytics != nil {
+		registerAnalytics(a, cfg.Analytics)
+	}
+	if cfg.Notifications != nil {
+		registerNotifications(a, cfg.Notifications)
+	}
 
 	r.GET("/ws/events", auth, handle(s.wsEvents))
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/holdslayer/holdslayer/app"
+	"github.com/holdslayer/holdslayer/app/notify"
 	"github.com/holdslayer/holdslayer/app/store"
 )
 
@@ -28,7 +29,12 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	engine := New(Config{Calls: app.NoBackend{Store: st}, Store: st, Bus: app.NewBus(st, nil)})
+	n, err := notify.New(notify.Options{Targets: st, Deliveries: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := New(Config{Calls: app.NoBackend{Store: st}, Store: st, Bus: app.NewBus(st, nil),
+		Analytics: st, Notifications: n})
 
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	var served []string

@@ -16,8 +16,9 @@ type AnalyticsQuery struct {
 
 // CallStats are the outcome figures of a set of calls.
 //
-// A call reached a human when it has a human_detected event or ended transferred. Hold
-// figures cover answered calls (a call that never connected has no hold to speak of);
+// Only finished calls (with an end time) count. A call reached a human when it has a
+// human_detected or transfer_complete event, or its status is transferred. Hold figures
+// cover answered calls (a call that never connected has no hold to speak of);
 // time to a human is from the call's start to its first human_detected event. Percentiles
 // interpolate linearly between the closest ranks, so the median of an even count is the mean
 // of the two middle values. A figure with no calls to describe is null.
@@ -70,8 +71,9 @@ type CompanyStats struct {
 	Company string   `json:"company"`
 	Numbers []string `json:"numbers"` // sorted
 	CallStats
-	ByHour    []TimeSlot `json:"by_hour"`
-	ByWeekday []TimeSlot `json:"by_weekday"`
+	// ByHour, ByWeekday and PerNumber are filled for a single company's detail only.
+	ByHour    []TimeSlot `json:"by_hour,omitempty"`
+	ByWeekday []TimeSlot `json:"by_weekday,omitempty"`
 	// PerNumber breaks the figures down by dialled number, busiest first.
-	PerNumber []NumberStats `json:"per_number"`
+	PerNumber []NumberStats `json:"per_number,omitempty"`
 }

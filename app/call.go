@@ -120,6 +120,24 @@ type call struct {
 	nav  navState
 	xfer *transfer
 
+	// speech and navigation (listen.go, speak.go, navigate.go, human.go)
+	ears        *ears
+	navi        Navigator
+	navQueue    []NavAction
+	navTimer    clock.Timer
+	thinking    bool
+	speaker     AudioSink
+	speaking    string // purpose of the phrase being played, "" when quiet
+	check       *humanCheck
+	heard       []HeardText
+	agentSince  time.Time
+	learned     bool
+	reachedHold bool
+	sttC        chan sttResult
+	speakC      chan speakDone
+	thinkC      chan NavOutput
+	bg          sync.WaitGroup // STT, TTS and LLM goroutines
+
 	judgeGen    int
 	judgeCancel context.CancelFunc
 	judgeC      chan judgeResult
@@ -138,6 +156,9 @@ func newCall(e *Engine, id string, req CallRequest, flow *CallFlow) *call {
 		ended: make(chan struct{}),
 		ctx:   ctx, cancel: cancel,
 		judgeC:    make(chan judgeResult),
+		sttC:      make(chan sttResult),
+		speakC:    make(chan speakDone),
+		thinkC:    make(chan NavOutput),
 		inboundCh: req.InboundChannel,
 		state: Call{
 			ID: id, Number: req.Number, Mode: req.Mode, Intent: req.Intent, Status: StatusTrying,
@@ -276,6 +297,17 @@ func (c *call) loop() *endCause {
 			ec = c.onCommand(cmd)
 		case jr := <-c.judgeC:
 			ec = c.onJudged(jr)
+		case r := <-c.sttC:
+			ec = c.onTranscript(r)
+		case d := <-c.speakC:
+			ec = c.onSpoken(d)
+		case out := <-c.thinkC:
+			ec = c.onThought(out)
+		case <-timerC(c.navTimer):
+			c.navTimer = nil
+			ec = c.onNavTick()
+		case <-checkTimerC(c.check):
+			ec = c.onCheckTimer()
 		case <-timerC(c.ringTimer):
 			c.ringTimer = nil
 			c.hangupChannel(c.companyCh, "normal")
@@ -404,10 +436,7 @@ func (c *call) onCompanyAnswered() *endCause {
 		if err := c.startListening(); err != nil {
 			return failedf("listen_failed", "%v", err)
 		}
-		if c.flow != nil {
-			c.setStatus(StatusNavigating)
-			return c.startFlow()
-		}
+		return c.startNavigator()
 	case ModeAIAssisted:
 		if err := c.startListening(); err != nil {
 			c.log.Warn("listening failed; call continues without classification", "err", err)
@@ -485,7 +514,11 @@ func (c *call) onCommand(cmd command) *endCause {
 		cmd.reply <- err
 		return ec
 	case cmdDTMF:
-		cmd.reply <- c.sendDTMF(cmd.digits, "")
+		err := c.sendDTMF(cmd.digits, "")
+		if err == nil && c.navi != nil {
+			c.navi.Did(c.clk.Now(), NavAction{Kind: NavDTMF, Digits: cmd.digits, Reason: "user"})
+		}
+		cmd.reply <- err
 	}
 	return nil
 }
@@ -504,6 +537,8 @@ func (c *call) commandTransfer(device string) (*endCause, error) {
 		c.judgeCancel = nil
 	}
 	c.stopFlow()
+	c.stopNav()
+	c.stopCheck()
 	return c.startTransfer(device, false)
 }
 
@@ -524,13 +559,19 @@ func (c *call) sendDTMF(digits, stepID string) error {
 func (c *call) teardown(ec *endCause) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
 	defer cancel()
-	for _, t := range []*clock.Timer{&c.ringTimer, &c.maxCallTimer, &c.maxHoldTimer, &c.stepTimer, &c.devTimer} {
+	for _, t := range []*clock.Timer{&c.ringTimer, &c.maxCallTimer, &c.maxHoldTimer, &c.stepTimer, &c.devTimer, &c.navTimer} {
 		stopTimer(t)
 	}
+	c.stopCheck()
 	if c.judgeCancel != nil {
 		c.judgeCancel()
 	}
 	c.judgeWG.Wait()
+	c.bg.Wait() // c.ctx is cancelled: STT, TTS and LLM goroutines return
+	if c.companyUp && !c.reachedHold && c.flow != nil {
+		c.learn(false) // navigation never got this call to hold or a person
+	}
+	c.closeSpeaker()
 	c.stopListening()
 	c.finishRecordings(ctx)
 

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/holdslayer/holdslayer/app/clock"
+	"github.com/holdslayer/holdslayer/app/speech"
 )
 
 // EngineConfig is everything the engine is built from; main fills it from configuration.
@@ -36,6 +38,26 @@ type EngineConfig struct {
 	Analyzer AnalyzerFactory
 	// Judge confirms human candidates before a transfer; nil accepts every candidate.
 	Judge HumanJudge
+
+	// STT transcribes the company's utterances (speech.NewOpenAISTT); nil means no
+	// transcripts, and navigation then replays flows from audio alone.
+	STT Transcriber
+	// TTS gives the service a voice in the call (speech.NewEspeak by default in main); nil
+	// means SPEAK steps, the live check and the agent greeting are skipped.
+	TTS speech.Synthesizer
+	// Navigator builds each hold_slayer call's navigator (pilot.New); it needs STT.
+	Navigator NavigatorFactory
+	// DisableLiveCheck turns off asking "are you a live representative?" before ringing.
+	DisableLiveCheck bool
+	// LiveCheckPhrase replaces DefaultLiveCheckPhrase; LiveCheckWait DefaultLiveCheckWait.
+	LiveCheckPhrase string
+	LiveCheckWait   time.Duration
+	// JudgeWindow is how long the transcript layer waits for a candidate's words
+	// (DefaultJudgeWindow).
+	JudgeWindow time.Duration
+	// AgentGreeting is said to the confirmed person before the user's phone rings;
+	// empty means DefaultAgentGreeting.
+	AgentGreeting string
 }
 
 // Engine runs live calls: it keeps the registry, applies policy and limits, and starts one

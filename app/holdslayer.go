@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -57,6 +58,7 @@ func (c *call) startListening() error {
 		return fmt.Errorf("build audio analyzer: %w", err)
 	}
 	c.audio, c.frames, c.analyzer = src, src.Frames(), an
+	c.startEars(src.SampleRate())
 	return nil
 }
 
@@ -69,6 +71,7 @@ func (c *call) stopListening() {
 		c.log.Debug("close audio source", "err", err)
 	}
 	c.audio, c.frames, c.analyzer = nil, nil, nil
+	c.ears = nil
 }
 
 // onFrame runs one 20 ms frame through the analyzer and acts on what it says.
@@ -83,6 +86,7 @@ func (c *call) onFrame(fr AudioFrame) *endCause {
 	c.class.heard += time.Duration(len(fr.Samples)) * time.Second / time.Duration(rate)
 	a := c.analyzer.Process(fr.Samples)
 	c.classified(a)
+	c.hearFrame(fr.Samples, a)
 	if ec := c.navigateOnAudio(a); ec != nil {
 		return ec
 	}
@@ -137,6 +141,7 @@ func (c *call) onDetection(d Detection) *endCause {
 			return nil
 		}
 		c.stopFlow()
+		c.stopNav()
 		c.setStatus(StatusOnHold)
 		c.emit(EventHoldDetected, map[string]any{
 			"audio_type": d.AudioType, "confidence": round3(d.Confidence),
@@ -146,7 +151,7 @@ func (c *call) onDetection(d Detection) *endCause {
 		if st != StatusConnected && st != StatusNavigating && st != StatusOnHold {
 			return nil
 		}
-		if c.judgeCancel != nil || c.xfer != nil {
+		if c.judgeCancel != nil || c.xfer != nil || c.check != nil || c.speaking != "" {
 			return nil
 		}
 		return c.judge(HumanCandidate{
@@ -154,6 +159,9 @@ func (c *call) onDetection(d Detection) *endCause {
 			HoldSeconds: c.holdSecondsNow(),
 		})
 	case DetectHoldResumed:
+		if c.check != nil && (c.check.stage == checkTranscript || c.check.stage == checkReply) {
+			return c.withdraw("hold resumed before the candidate was confirmed", "acoustic", "")
+		}
 		if c.judgeCancel != nil {
 			c.judgeCancel()
 			c.judgeCancel = nil
@@ -173,7 +181,7 @@ func (c *call) onDetection(d Detection) *endCause {
 func (c *call) judge(cand HumanCandidate) *endCause {
 	j := c.eng.cfg.Judge
 	if j == nil {
-		return c.humanConfirmed(cand, HumanVerdict{Human: true, Confidence: cand.Confidence})
+		return c.checkHuman(cand, HumanVerdict{Human: true, Confidence: cand.Confidence})
 	}
 	c.judgeGen++
 	gen := c.judgeGen
@@ -206,13 +214,15 @@ func (c *call) onJudged(r judgeResult) *endCause {
 		c.emit(EventHumanWithdrawn, map[string]any{"reason": reason, "stage": "judge", "confidence": round3(r.verdict.Confidence)})
 		return nil
 	}
-	return c.humanConfirmed(r.candidate, r.verdict)
+	return c.checkHuman(r.candidate, r.verdict)
 }
 
-// humanConfirmed says a person is on the line and starts connecting the user.
-func (c *call) humanConfirmed(cand HumanCandidate, v HumanVerdict) *endCause {
+// humanConfirmed says a person is on the line, learns the way here, greets the person and
+// then starts connecting the user. j is the speech layer's judgement (zero without one).
+func (c *call) humanConfirmed(cand HumanCandidate, v HumanVerdict, j Judgement) *endCause {
 	st := c.state.Status
 	if st != StatusConnected && st != StatusNavigating && st != StatusOnHold {
+		c.stopCheck()
 		return nil
 	}
 	c.stopFlow()
@@ -220,17 +230,62 @@ func (c *call) humanConfirmed(cand HumanCandidate, v HumanVerdict) *endCause {
 	if conf == 0 {
 		conf = cand.Confidence
 	}
-	if v.TranscriptExcerpt != "" {
-		c.state.TranscriptExcerpt = v.TranscriptExcerpt
+	c.agentSince = c.clk.Now().Add(cand.Onset - c.class.heard)
+	if c.check != nil && !c.check.onset.IsZero() {
+		c.agentSince = c.check.onset
+	}
+	excerptText := v.TranscriptExcerpt
+	if excerptText == "" {
+		for _, h := range c.heard {
+			if c.agentFrom(h.Start) {
+				excerptText = strings.TrimSpace(excerptText + " " + h.Text)
+			}
+		}
+		excerptText = excerpt(excerptText, maxExcerpt)
+	}
+	if excerptText != "" {
+		c.state.TranscriptExcerpt = excerptText
 	}
 	c.setStatus(StatusHumanDetected)
-	c.emit(EventHumanDetected, map[string]any{
-		"confidence": round3(conf), "transcript_excerpt": v.TranscriptExcerpt,
+	data := map[string]any{
+		"confidence": round3(conf), "transcript_excerpt": excerptText,
 		"onset": round1(cand.Onset.Seconds()), "hold_duration": round1(c.state.HoldSeconds),
-		"evidence": evidenceOrEmpty(cand.Evidence),
-	})
-	ec, _ := c.startTransfer(c.req.Device, true)
-	return ec
+		"evidence":  evidenceOrEmpty(cand.Evidence),
+		"latency_s": round1((c.class.heard - cand.Onset).Seconds()),
+	}
+	if j.Verdict != "" {
+		data["judgement"] = map[string]any{"verdict": j.Verdict, "reason": j.Reason, "phrase": j.Phrase, "confidence": round3(j.Confidence)}
+	}
+	c.deviceFields(data)
+	c.emit(EventHumanDetected, data)
+	if c.navi != nil {
+		out := c.navi.HumanConfirmed(c.clk.Now())
+		for _, ev := range out.Events {
+			c.emit(ev.Type, ev.Data)
+		}
+		c.learn(true)
+	}
+	c.stopNav()
+	if c.eng.cfg.TTS == nil {
+		c.stopCheck()
+		ec, _ := c.startTransfer(c.req.Device, true)
+		return ec
+	}
+	return c.greet()
+}
+
+// deviceFields names the device a transfer will ring (the notifier scopes by device).
+func (c *call) deviceFields(data map[string]any) {
+	if c.inboundCh != "" && c.req.Mode == ModeHoldSlayer {
+		data["device"], data["device_id"] = "caller", ""
+		return
+	}
+	targets, err := c.eng.deviceCandidates(c.ctx, c.req.Device)
+	if err != nil || len(targets) == 0 {
+		data["device"], data["device_id"] = "", c.req.Device
+		return
+	}
+	data["device"], data["device_id"] = targets[0].Device.Name, targets[0].Device.ID
 }
 
 // startFlow begins replaying the call's stored flow from its first step.

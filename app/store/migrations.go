@@ -131,6 +131,40 @@ var migrations = []migration{
 		`CREATE INDEX idx_calls_company_started ON calls (lower(company), started_at)`,
 		`CREATE INDEX idx_call_events_type_seq ON call_events (type, seq)`,
 	)},
+	{version: 3, name: "analytics facts on calls", up: analyticsFacts},
+	{version: 4, name: "notification targets and deliveries", up: execAll(
+		// pos keeps creation order for listings; id is the API's handle. Secrets have their own
+		// column so nothing that reads settings for display ever selects them.
+		`CREATE TABLE notify_targets (
+			pos {{SERIAL_PK}},
+			id TEXT NOT NULL UNIQUE,
+			name TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			events TEXT NOT NULL DEFAULT '[]',
+			device_id TEXT NOT NULL DEFAULT '',
+			enabled BOOLEAN NOT NULL DEFAULT FALSE,
+			config TEXT NOT NULL DEFAULT '{}',
+			secrets TEXT NOT NULL DEFAULT '{}',
+			created_at {{TS}} NOT NULL,
+			updated_at {{TS}} NOT NULL
+		)`,
+		// Deliveries outlive their target (no foreign key): the history stays readable after
+		// a target is deleted.
+		`CREATE TABLE notify_deliveries (
+			seq {{SERIAL_PK}},
+			id TEXT NOT NULL UNIQUE,
+			target_id TEXT NOT NULL DEFAULT '',
+			target_kind TEXT NOT NULL DEFAULT '',
+			event_type TEXT NOT NULL DEFAULT '',
+			call_id TEXT NOT NULL DEFAULT '',
+			status TEXT NOT NULL,
+			error TEXT NOT NULL DEFAULT '',
+			attempts INTEGER NOT NULL DEFAULT 0,
+			delivered_at {{TS}} NOT NULL
+		)`,
+		`CREATE INDEX idx_notify_deliveries_target ON notify_deliveries (target_id, seq)`,
+		`CREATE INDEX idx_notify_deliveries_call ON notify_deliveries (call_id, seq)`,
+	)},
 }
 
 // execAll returns a migration step that runs stmts in order.

@@ -60,6 +60,7 @@ type Server struct {
 	log    *slog.Logger
 	addr   string // resolved listen address (kept across restarts)
 	sounds *soundCache
+	vocab  *Vocabulary // what the transcription endpoint recognises
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -121,6 +122,7 @@ func New(opts Options) (*Server, error) {
 		clk:       opts.Clock,
 		log:       opts.Log,
 		sounds:    newSoundCache(opts.SoundsDir),
+		vocab:     &Vocabulary{},
 		apps:      map[string]*wsConn{},
 		socks:     map[*wsConn]bool{},
 		channels:  map[string]*channel{},
@@ -135,12 +137,15 @@ func New(opts Options) (*Server, error) {
 		if err := sc.prepare(s.sounds); err != nil {
 			return nil, fmt.Errorf("prepare scenario for %s: %w", num, err)
 		}
+		sc.vocabulary(s.vocab)
 	}
 	for name, d := range opts.Devices {
 		if d.Greeting != "" {
-			if _, err := s.sounds.say(d.Greeting, d.Voice); err != nil {
+			smp, err := s.sounds.say(d.Greeting, d.Voice)
+			if err != nil {
 				return nil, fmt.Errorf("prepare device %s greeting: %w", name, err)
 			}
+			s.vocab.add(d.Greeting, smp)
 		}
 	}
 	s.started = s.clk.Now()
@@ -304,8 +309,13 @@ func (s *Server) Restart(down time.Duration) {
 	}()
 }
 
-// ServeHTTP implements http.Handler: ARI under /ari.
+// ServeHTTP implements http.Handler: ARI under /ari, and the closed-vocabulary
+// transcription endpoint at /v1/audio/transcriptions (see Vocabulary).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/audio/transcriptions" {
+		s.serveTranscription(w, r)
+		return
+	}
 	if !strings.HasPrefix(r.URL.Path, "/ari/") {
 		writeErr(w, http.StatusNotFound, "Resource not found")
 		return

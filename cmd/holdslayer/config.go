@@ -35,6 +35,10 @@ type Config struct {
 	HomeCountry    string
 	AllowIntl      bool
 	Simulate       bool
+	STTModel       string
+	LLMModel       string
+	LiveCheck      bool
+	AgentGreeting  string
 	MaxBodyBytes   int64
 	ShutdownWaitMS int
 }
@@ -115,6 +119,10 @@ var settings = []setting{
 	mk("home-country", "1", false, "country calling code numbers are domestic in; others are refused unless allowed", str(func(c *Config) *string { return &c.HomeCountry })),
 	mk("allow-international", "false", false, "allow dialling numbers outside the home country", boolean(func(c *Config) *bool { return &c.AllowIntl })),
 	mk("simulate", "false", false, "run against the built-in simulated Asterisk even if an ARI URL is set", boolean(func(c *Config) *bool { return &c.Simulate })),
+	mk("stt-model", "whisper-1", false, "speech-to-text model at the OpenAI-compatible URL", str(func(c *Config) *string { return &c.STTModel })),
+	mk("llm-model", "gpt-4o-mini", false, "chat model that navigates menus the matcher cannot (needs an API key)", str(func(c *Config) *string { return &c.LLMModel })),
+	mk("live-check", "true", false, "ask \"are you a live representative?\" before ringing you", boolean(func(c *Config) *bool { return &c.LiveCheck })),
+	mk("agent-greeting", "", false, "what the agent hears before you are connected (empty: a built-in sentence)", str(func(c *Config) *string { return &c.AgentGreeting })),
 	mk("shutdown-wait-ms", "15000", false, "how long a shutdown waits for requests to finish", integer(func(c *Config) *int { return &c.ShutdownWaitMS })),
 }
 

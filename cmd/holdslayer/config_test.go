@@ -29,7 +29,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{Listen: "127.0.0.1:8000", DataDir: "./data", DB: "./data/holdslayer.db", ARIApp: "holdslayer",
 		RecordingsDir: "./data/recordings", DialTemplate: "PJSIP/{number}@trunk", MediaHost: "127.0.0.1",
-		LogLevel: "info", LogFormat: "text", MaxCalls: 10, HomeCountry: "1", MaxBodyBytes: 1 << 20, ShutdownWaitMS: 15000}
+		LogLevel: "info", LogFormat: "text", MaxCalls: 10, HomeCountry: "1", STTModel: "whisper-1", LLMModel: "gpt-4o-mini", LiveCheck: true, MaxBodyBytes: 1 << 20, ShutdownWaitMS: 15000}
 	if c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
 	}

@@ -11,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	// Embedded zone data, so analytics' ?tz= works on hosts without the tzdata package.
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	_ "time/tzdata"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -18,6 +18,7 @@ import (
 	"github.com/holdslayer/holdslayer/api/mcpserver"
 	"github.com/holdslayer/holdslayer/app"
 	"github.com/holdslayer/holdslayer/app/clock"
+	"github.com/holdslayer/holdslayer/app/notify"
 	"github.com/holdslayer/holdslayer/app/store"
 )
 
@@ -32,6 +33,7 @@ type service struct {
 	calls  app.Calls
 	mounts []api.Mount
 	mcp    *mcp.Server
+	notify *notify.Notifier
 	// closers run in reverse order when the service stops.
 	closers []func() error
 }
@@ -70,6 +72,10 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*service, error) {
 		svc.close()
 		return nil, err
 	}
+	if err := svc.startNotifier(); err != nil {
+		svc.close()
+		return nil, err
+	}
 	svc.mcp = mcpserver.New(mcpserver.Deps{Calls: svc.calls, Store: svc.store, Bus: svc.bus,
 		Log: log.With("component", "mcp"), Version: buildVersion()})
 	svc.mounts = append(svc.mounts,
@@ -97,6 +103,31 @@ func (svc *service) openStore(ctx context.Context) error {
 	return nil
 }
 
+// startNotifier delivers events (human_detected first of all) to the targets stored in the
+// database; a failing target never slows a call.
+func (svc *service) startNotifier() error {
+	o := notify.Options{Targets: svc.store, Deliveries: svc.store, Calls: svc.store,
+		Logger: svc.log.With("component", "notify"), Clock: svc.clock}
+	if notify.DesktopAvailable(os.Getenv) {
+		o.Desktop = notify.BeeepDesktop
+	}
+	n, err := notify.New(o)
+	if err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := n.Run(ctx, svc.bus); err != nil {
+			svc.log.Error("notifications stopped", "err", err)
+		}
+	}()
+	svc.closers = append(svc.closers, func() error { cancel(); <-done; return nil })
+	svc.notify = n
+	return nil
+}
+
 // handler builds the HTTP handler; done closes when shutdown starts, ending WebSockets.
 func (svc *service) handler(done <-chan struct{}) http.Handler {
 	return api.New(api.Config{
@@ -108,6 +139,8 @@ func (svc *service) handler(done <-chan struct{}) http.Handler {
 		MaxBodyBytes:  svc.cfg.MaxBodyBytes,
 		Clock:         svc.clock,
 		RecordingsDir: svc.cfg.RecordingsDir,
+		Analytics:     svc.store,
+		Notifications: svc.notify,
 		Mounts:        svc.mounts,
 		Done:          done,
 	})

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/holdslayer/holdslayer/app"
+	"github.com/holdslayer/holdslayer/app/navigator"
+	"github.com/holdslayer/holdslayer/app/pilot"
+	"github.com/holdslayer/holdslayer/app/speech"
 	"github.com/holdslayer/holdslayer/ari"
 	"github.com/holdslayer/holdslayer/ari/aritest"
 	"github.com/holdslayer/holdslayer/classifier"
@@ -28,9 +31,10 @@ const (
 // `make run` shows whole calls with no SIP trunk.
 func (svc *service) openCalls(ctx context.Context) error {
 	ariURL, user, password := svc.cfg.ARIURL, svc.cfg.ARIUser, svc.cfg.ARIPassword
+	var sim *aritest.Server
 	if ariURL == "" || svc.cfg.Simulate {
-		sim, err := svc.startSimulation(ctx)
-		if err != nil {
+		var err error
+		if sim, err = svc.startSimulation(ctx); err != nil {
 			return err
 		}
 		ariURL, user, password = sim.URL(), simUser, simPassword
@@ -49,7 +53,7 @@ func (svc *service) openCalls(ctx context.Context) error {
 	}
 	svc.closers = append(svc.closers, adapter.Close)
 
-	eng := app.NewEngine(app.EngineConfig{
+	ecfg := app.EngineConfig{
 		PBX:           adapter,
 		Store:         svc.store,
 		Bus:           svc.bus,
@@ -60,7 +64,11 @@ func (svc *service) openCalls(ctx context.Context) error {
 		Limits:        app.Limits{MaxConcurrentCalls: svc.cfg.MaxCalls},
 		RecordingsDir: svc.cfg.RecordingsDir,
 		Analyzer:      app.NewClassifierAnalyzer(classifier.Config{}),
-	})
+	}
+	if err := svc.speechAndNavigation(&ecfg, sim); err != nil {
+		return err
+	}
+	eng := app.NewEngine(ecfg)
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -78,6 +86,47 @@ func (svc *service) openCalls(ctx context.Context) error {
 		return err
 	})
 	svc.calls = eng
+	return nil
+}
+
+// speechAndNavigation gives the engine its ears, mouth and judgement. With an OpenAI-compatible
+// key: transcription and LLM navigation there. Without one, against the simulated Asterisk:
+// its closed-vocabulary recogniser, so the demo shows transcripts; against a real Asterisk:
+// no transcription (hold and human detection work from the audio alone) and the keyword
+// matcher only. Speech out is espeak-ng.
+func (svc *service) speechAndNavigation(ecfg *app.EngineConfig, sim *aritest.Server) error {
+	log := svc.log.With("component", "speech")
+	sttKey, sttURL := svc.cfg.OpenAIAPIKey, svc.cfg.OpenAIBaseURL
+	if sttKey == "" && sim != nil {
+		sttKey, sttURL = "simulated", sim.STTBaseURL()
+	}
+	if sttKey != "" {
+		stt, err := speech.NewOpenAISTT(speech.STTConfig{APIKey: sttKey, BaseURL: sttURL, Model: svc.cfg.STTModel, Logger: log})
+		if err != nil {
+			return fmt.Errorf("speech-to-text: %w", err)
+		}
+		ecfg.STT = stt
+	} else {
+		log.Warn("no HOLDSLAYER_OPENAI_API_KEY: no transcripts; hold and human detection use the audio alone")
+	}
+	espeak := speech.NewEspeak(speech.EspeakConfig{})
+	if err := espeak.Available(); err != nil {
+		log.Warn("Hold Slayer cannot speak (spoken menus, live check, agent greeting)", "err", err)
+	} else {
+		ecfg.TTS = espeak
+	}
+	var llm *navigator.LLMNavigator
+	if svc.cfg.OpenAIAPIKey != "" {
+		var err error
+		llm, err = navigator.NewLLMNavigator(navigator.LLMConfig{APIKey: svc.cfg.OpenAIAPIKey,
+			BaseURL: svc.cfg.OpenAIBaseURL, Model: svc.cfg.LLMModel, Logger: svc.log.With("component", "llm")})
+		if err != nil {
+			return fmt.Errorf("llm navigator: %w", err)
+		}
+	}
+	ecfg.Navigator = pilot.New(pilot.Config{LLM: llm})
+	ecfg.DisableLiveCheck = !svc.cfg.LiveCheck
+	ecfg.AgentGreeting = svc.cfg.AgentGreeting
 	return nil
 }
 

@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/holdslayer/holdslayer/app/speech"
+)
+
+// Transcriber turns one utterance into text. *speech.OpenAISTT satisfies it; errors wrapping
+// speech.ErrSTTUnavailable put the call in degraded mode (no transcripts, audio-only
+// detection) until a transcription succeeds again.
+type Transcriber interface {
+	Transcribe(ctx context.Context, pcm []int16, rate int) (speech.Transcript, error)
+}
+
+// musicLabelLag is how far the classifier's music label may trail the start of speech.
+const musicLabelLag = 500 * time.Millisecond
+
+// maxExcerpt bounds Call.TranscriptExcerpt.
+const maxExcerpt = 200
+
+// ears is the transcription side of listening: the segmenter cutting utterances and the
+// label counts that gate them.
+type ears struct {
+	seg      *speech.Segmenter
+	rate     int
+	music    int // frames of the utterance in progress the classifier called music
+	speech   int
+	frames   int
+	inFlight int
+	degraded bool
+	onsetAt  time.Time // clock time of the last VAD onset
+	// labels says, per frame of the utterance in progress, whether the classifier called it
+	// music; first is the stream offset where labels[0] begins.
+	labels   []bool
+	first    time.Duration
+	speaking bool // the VAD is inside an utterance
+}
+
+// sttResult is one utterance's transcript, back in the call goroutine.
+type sttResult struct {
+	text       string
+	start, end time.Time
+	err        error
+}
+
+// startEars builds the segmenter for the listen stream when STT is configured.
+func (c *call) startEars(rate int) {
+	if c.eng.cfg.STT == nil {
+		return
+	}
+	seg, err := speech.NewSegmenter(rate, speech.SegmenterConfig{})
+	if err != nil {
+		c.log.Warn("no transcription: segmenter", "err", err)
+		return
+	}
+	c.ears = &ears{seg: seg, rate: rate}
+}
+
+// hearFrame runs one frame through the segmenter; a finished utterance that the classifier
+// did not mostly call music goes to STT in its own goroutine.
+func (c *call) hearFrame(samples []int16, a Analysis) {
+	e := c.ears
+	if e == nil {
+		return
+	}
+	ev, utt, ok := e.seg.Push(samples)
+	switch ev.Kind {
+	case speech.VADOnset:
+		e.music, e.speech, e.frames = 0, 0, 0
+		e.labels, e.first = e.labels[:0], c.class.heard-speech.FrameDuration
+		e.onsetAt = c.clk.Now()
+		e.speaking = true
+	case speech.VADOffset:
+		e.speaking = false
+	}
+	if e.speaking || ev.Kind == speech.VADOffset {
+		e.frames++
+		switch a.Label {
+		case AudioMusic:
+			e.music++
+		case AudioSpeech:
+			e.speech++
+		}
+		e.labels = append(e.labels, a.Label == AudioMusic)
+	}
+	if !ok {
+		return
+	}
+	if e.music > 0 {
+		// The VAD runs on through hold music: keep only the longest stretch the classifier
+		// did not call music (an announcement between music), widened by the label's lag.
+		from, to := longestRun(e.labels)
+		if time.Duration(to-from)*speech.FrameDuration < speech.DefaultMinUtterance {
+			c.log.Debug("utterance dropped: the classifier heard music", "music_frames", e.music, "frames", e.frames)
+			return
+		}
+		start := max(e.first+time.Duration(from)*speech.FrameDuration-musicLabelLag, utt.Start)
+		end := min(e.first+time.Duration(to)*speech.FrameDuration+musicLabelLag/2, utt.End)
+		at := func(d time.Duration) int {
+			return min(int(int64(d-utt.Start)*int64(utt.Rate)/int64(time.Second)), len(utt.Samples))
+		}
+		utt.Samples, utt.Start, utt.End = utt.Samples[at(start):at(end)], start, end
+	}
+	now := c.clk.Now()
+	start := now.Add(utt.Start - c.class.heard)
+	end := now.Add(utt.End - c.class.heard)
+	e.inFlight++
+	stt := c.eng.cfg.STT
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		tr, err := stt.Transcribe(c.ctx, utt.Samples, utt.Rate)
+		select {
+		case c.sttC <- sttResult{text: tr.Text, start: start, end: end, err: err}:
+		case <-c.ctx.Done():
+		}
+	}()
+}
+
+// onTranscript handles one utterance's transcript: events, the store, the excerpt, wait
+// estimates, then the human check or the navigator.
+func (c *call) onTranscript(r sttResult) *endCause {
+	e := c.ears
+	if e != nil {
+		e.inFlight--
+	}
+	if r.err != nil {
+		if errors.Is(r.err, context.Canceled) {
+			return nil
+		}
+		if errors.Is(r.err, speech.ErrSTTUnavailable) && e != nil && !e.degraded {
+			e.degraded = true
+			c.log.Warn("transcription unavailable: degraded mode", "err", r.err)
+			c.emit(EventSTTDegraded, map[string]any{
+				"reason":  r.err.Error(),
+				"message": "transcription is unavailable; hold and human detection continue from audio alone",
+			})
+		} else {
+			c.log.Info("utterance not transcribed", "err", r.err)
+		}
+		return nil
+	}
+	if e != nil && e.degraded {
+		e.degraded = false
+		c.emit(EventSTTRestored, map[string]any{"message": "transcription works again"})
+	}
+	text := strings.TrimSpace(r.text)
+	if text == "" {
+		return nil
+	}
+	speaker := SpeakerCompany
+	if c.agentFrom(r.start) {
+		speaker = SpeakerAgent
+	}
+	h := HeardText{Text: text, Speaker: speaker, Start: r.start, End: r.end}
+	c.heard = append(c.heard, h)
+	c.transcript(h)
+	if c.navi != nil {
+		if secs, data, ok := c.navi.WaitEstimate(text); ok {
+			c.state.EstimatedWaitSeconds = &secs
+			c.publish()
+			c.store()
+			c.emit(EventWaitEstimated, data)
+		}
+	}
+	if c.check != nil {
+		return c.checkHeard(h)
+	}
+	if c.navi != nil && c.state.Status == StatusOnHold && c.xfer == nil && c.speaking == "" && !c.sttDown() {
+		// The transcript layer can raise a candidate itself: a greeting the acoustic
+		// detector missed (it fires once per hold).
+		if j := c.navi.Judge(h.Start, c.heard); j.Verdict == JudgedHuman {
+			onset := c.class.heard - c.clk.Now().Sub(h.Start)
+			c.log.Info("greeting heard on hold; checking the person", "phrase", j.Phrase)
+			return c.checkHuman(HumanCandidate{CallID: c.id, Confidence: j.Confidence, Onset: onset,
+				Evidence: map[string]any{"source": "transcript", "reason": j.Reason, "phrase": j.Phrase}, HoldSeconds: c.holdSecondsNow()},
+				HumanVerdict{Human: true, Confidence: j.Confidence})
+		}
+	}
+	if c.navigating() {
+		return c.applyNav(c.navi.Heard(c.clk.Now(), text))
+	}
+	return nil
+}
+
+// agentFrom says whether speech starting at t is the person's: a candidate is being checked
+// or was confirmed, and the speech began at or after its onset.
+func (c *call) agentFrom(t time.Time) bool {
+	if c.agentSince.IsZero() {
+		return false
+	}
+	return !t.Before(c.agentSince.Add(-time.Second))
+}
+
+// transcript publishes and stores one transcript segment.
+func (c *call) transcript(h HeardText) {
+	seg := &TranscriptSegment{CallID: c.id, Speaker: h.Speaker, Text: h.Text, IsFinal: true, StartAt: h.Start, EndAt: h.End}
+	if err := c.eng.cfg.Store.AddTranscript(context.WithoutCancel(c.ctx), seg); err != nil {
+		c.log.Error("store transcript", "err", err)
+	}
+	if h.Speaker != SpeakerHoldSlayer {
+		c.state.TranscriptExcerpt = excerpt(h.Text, maxExcerpt)
+		c.publish()
+	}
+	c.emit(EventTranscriptChunk, map[string]any{
+		"text": h.Text, "speaker": h.Speaker, "is_final": true,
+		"start": h.Start.UTC().Format(time.RFC3339Nano), "end": h.End.UTC().Format(time.RFC3339Nano),
+	})
+}
+
+// sttDown reports whether transcripts cannot be expected now.
+func (c *call) sttDown() bool { return c.ears == nil || c.ears.degraded }
+
+// longestRun is the longest run of false (not music) in labels, as [from, to).
+func longestRun(labels []bool) (from, to int) {
+	start := -1
+	for i := 0; i <= len(labels); i++ {
+		if i < len(labels) && !labels[i] {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > to-from {
+			from, to = start, i
+		}
+		start = -1
+	}
+	return from, to
+}
