@@ -104,7 +104,7 @@ var settings = []setting{
 	mk("data-dir", "./data", false, "directory for the database and recordings", str(func(c *Config) *string { return &c.DataDir })),
 	mk("db", "{data-dir}/holdslayer.db", false, "database: SQLite file path or postgres:// URL", str(func(c *Config) *string { return &c.DB })),
 	mk("api-token", "", true, "bearer token for /api, /ws and /mcp (required off loopback)", str(func(c *Config) *string { return &c.APIToken })),
-	mk("ari-url", "", false, "Asterisk ARI base URL, e.g. http://127.0.0.1:8088/ari (empty: no Asterisk)", str(func(c *Config) *string { return &c.ARIURL })),
+	mk("ari-url", "", false, "Asterisk ARI base URL, e.g. http://127.0.0.1:8088/ari (empty: the built-in simulated Asterisk)", str(func(c *Config) *string { return &c.ARIURL })),
 	mk("ari-user", "", false, "ARI user name", str(func(c *Config) *string { return &c.ARIUser })),
 	mk("ari-password", "", true, "ARI password", str(func(c *Config) *string { return &c.ARIPassword })),
 	mk("ari-app", "holdslayer", false, "Stasis application name", str(func(c *Config) *string { return &c.ARIApp })),
