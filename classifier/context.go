@@ -21,18 +21,21 @@ const (
 )
 
 type frameRec struct {
-	e, flat, flux, harm, pitch, zcr, cen, env float64
+	e, flat, flux, harm, pitch, lpitch, zcr, cen, env float64
 }
 
-// ContextWindow keeps the recent frame features and computes the context vector.
+// ContextWindow keeps the recent frame features and computes the context
+// vector. Each record is stored twice (at i and i+contextFrames) so that the
+// last n records are always one contiguous slice, oldest first, and the frame
+// energies are also kept sorted, so a frame costs O(contextFrames).
 type ContextWindow struct {
-	ring    [contextFrames]frameRec
-	pos, n  int
-	scratch [contextFrames]float64
-	modCos  [8][contextFrames]float64
-	modSin  [8][contextFrames]float64
-	nMod    int
-	vec     [NumContextFeatures]float64
+	ring   [2 * contextFrames]frameRec
+	pos, n int
+	sorted [contextFrames]float64 // energies of the window, ascending
+	modCos [8][contextFrames]float64
+	modSin [8][contextFrames]float64
+	nMod   int
+	vec    [NumContextFeatures]float64
 }
 
 // NewContextWindow returns an empty window.
@@ -56,23 +59,50 @@ func NewContextWindow() *ContextWindow {
 // Reset empties the window.
 func (c *ContextWindow) Reset() { c.pos, c.n = 0, 0 }
 
+// insertSorted replaces old (a value present in s, or none when replace is
+// false) by v in the ascending slice s[:n] and returns the new length.
+func insertSorted(s []float64, n int, old float64, replace bool, v float64) int {
+	if replace {
+		i := 0
+		for i < n-1 && s[i] != old {
+			i++
+		}
+		copy(s[i:n-1], s[i+1:n])
+		n--
+	}
+	j := n
+	for j > 0 && s[j-1] > v {
+		s[j] = s[j-1]
+		j--
+	}
+	s[j] = v
+	return n + 1
+}
+
 // Push adds one frame's features and returns the context vector (valid until
 // the next Push) and the 4 Hz modulation share.
 func (c *ContextWindow) Push(f Features) ([]float64, float64) {
-	c.ring[c.pos] = frameRec{e: f.EnergyDB, flat: f.Flatness, flux: f.Flux, harm: f.Harmonicity,
-		pitch: f.Pitch, zcr: f.ZCR, cen: f.Centroid / 1000, env: math.Pow(10, f.EnergyDB/20)}
+	rec := frameRec{e: f.EnergyDB, flat: f.Flatness, flux: f.Flux, harm: f.Harmonicity,
+		pitch: f.Pitch, zcr: f.ZCR, cen: f.Centroid / 1000, env: math.Exp(f.EnergyDB * (math.Ln10 / 20))}
+	if f.Pitch > 0 {
+		rec.lpitch = 12 * math.Log2(f.Pitch)
+	}
+	full := c.n == contextFrames
+	old := c.ring[c.pos].e
+	c.insertE(old, full, rec.e)
+	c.ring[c.pos], c.ring[c.pos+contextFrames] = rec, rec
+	end := c.pos + contextFrames + 1
 	c.pos = (c.pos + 1) % contextFrames
 	if c.n < contextFrames {
 		c.n++
 	}
 	n := c.n
-	start := (c.pos - n + contextFrames) % contextFrames
-	at := func(i int) *frameRec { return &c.ring[(start+i)%contextFrames] }
+	w := c.ring[end-n : end] // oldest first
 
 	var sE, sE2, sF, sF2, sX, sX2, sH, sZ, sZ2, sC, sC2, voiced, maxE, sEnv float64
 	maxE = -200
-	for i := 0; i < n; i++ {
-		r := at(i)
+	for i := range w {
+		r := &w[i]
 		sE += r.e
 		sE2 += r.e * r.e
 		sF += r.flat
@@ -91,7 +121,6 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 		if r.e > maxE {
 			maxE = r.e
 		}
-		c.scratch[i] = r.e
 	}
 	fn := float64(n)
 	mean := func(s float64) float64 { return s / fn }
@@ -99,33 +128,33 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	meanE := mean(sE)
 
 	// Pauses, floor and median of the energy.
+	sorted := c.sorted[:n]
 	pauses := 0.0
-	for i := 0; i < n; i++ {
-		if c.scratch[i] < maxE-pauseDepthDB {
-			pauses++
+	for _, e := range sorted {
+		if e >= maxE-pauseDepthDB {
+			break
 		}
+		pauses++
 	}
-	sortSmall(c.scratch[:n])
-	p10 := c.scratch[n/10]
-	median := c.scratch[n/2]
+	p10 := sorted[n/10]
+	median := sorted[n/2]
 
 	// Frames below the median energy: the "bed" under any foreground sound.
 	var bedFlat, bedHarm, bedN float64
 	var jump, jumps float64
-	prevPitch := 0.0
-	for i := 0; i < n; i++ {
-		r := at(i)
+	prevPitch, prevL := 0.0, 0.0
+	for i := range w {
+		r := &w[i]
 		if r.e <= median {
 			bedFlat += r.flat
 			bedHarm += r.harm
 			bedN++
 		}
 		if r.pitch > 0 && prevPitch > 0 {
-			j := math.Abs(12 * math.Log2(r.pitch/prevPitch))
-			jump += math.Min(j, 3)
+			jump += math.Min(math.Abs(r.lpitch-prevL), 3)
 			jumps++
 		}
-		prevPitch = r.pitch
+		prevPitch, prevL = r.pitch, r.lpitch
 	}
 	if bedN > 0 {
 		bedFlat /= bedN
@@ -138,17 +167,19 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	// Share of the envelope's variance in the syllable band.
 	envMean := sEnv / fn
 	var varEnv, mod float64
-	for i := 0; i < n; i++ {
-		d := at(i).env - envMean
+	var dev [contextFrames]float64
+	for i := range w {
+		d := w[i].env - envMean
+		dev[i] = d
 		varEnv += d * d
 	}
 	if n == contextFrames && varEnv > 0 {
 		for k := 0; k < c.nMod; k++ {
 			var re, im float64
-			for i := 0; i < n; i++ {
-				d := at(i).env - envMean
-				re += d * c.modCos[k][i]
-				im += d * c.modSin[k][i]
+			mc, ms := &c.modCos[k], &c.modSin[k]
+			for i, d := range dev {
+				re += d * mc[i]
+				im += d * ms[i]
 			}
 			mod += 2 * (re*re + im*im) / fn
 		}
@@ -157,9 +188,10 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	var short float64
 	ns := min(shortFrames, n)
 	for i := n - ns; i < n; i++ {
-		short += at(i).e
+		short += w[i].e
 	}
 	short /= float64(ns)
+	at := func(i int) *frameRec { return &w[i] }
 
 	v := &c.vec
 	v[0] = meanE
@@ -187,15 +219,8 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	return v[:], mod
 }
 
-// sortSmall is an insertion sort: no allocation, fast for 40 values.
-func sortSmall(a []float64) {
-	for i := 1; i < len(a); i++ {
-		v := a[i]
-		j := i - 1
-		for j >= 0 && a[j] > v {
-			a[j+1] = a[j]
-			j--
-		}
-		a[j+1] = v
-	}
+// insertE keeps c.sorted in step with the window's energies.
+func (c *ContextWindow) insertE(old float64, replace bool, v float64) {
+	n := c.n
+	insertSorted(c.sorted[:], n, old, replace, v)
 }

@@ -22,11 +22,12 @@ const (
 // 160 samples. Its Spectrum is kept for the tone and DTMF detectors.
 type FeatureExtractor struct {
 	fft      *realFFT
-	win      [windowLen]float64 // Hann window
-	winAC    [windowLen]float64 // normalised autocorrelation of the window
-	buf      [windowLen]float64 // last 40 ms of samples
+	even     *evenDFT              // autocorrelation from the power spectrum
+	ac       [fftLen/2 + 1]float64 // autocorrelation of the window, lags 0..fftLen/2
+	win      [windowLen]float64    // Hann window
+	winAC    [windowLen]float64    // normalised autocorrelation of the window
+	buf      [windowLen]float64    // last 40 ms of samples
 	x        [fftLen]float64
-	re, im   [fftLen/2 + 1]float64
 	Spectrum [fftLen/2 + 1]float64 // power per bin of the last analysis window
 	prevNorm [fftLen/2 + 1]float64 // sqrt of normalised previous spectrum
 	bandLo   int
@@ -37,7 +38,7 @@ type FeatureExtractor struct {
 
 // NewFeatureExtractor returns an extractor for 8 kHz frames of 160 samples.
 func NewFeatureExtractor() *FeatureExtractor {
-	f := &FeatureExtractor{fft: newRealFFT(fftLen)}
+	f := &FeatureExtractor{fft: newRealFFT(fftLen), even: newEvenDFT(fftLen / 2)}
 	for i := range f.win {
 		f.win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/windowLen)
 	}
@@ -74,38 +75,53 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	// Level and zero crossings of the current 20 ms.
 	var e float64
 	zc := 0
-	prev := f.lastX
+	// Sign changes counted without branches (speech and noise make the
+	// branch unpredictable).
+	neg := 0
+	if f.lastX < 0 {
+		neg = 1
+	}
 	for _, v := range frame {
 		e += v * v
-		if (v >= 0) != (prev >= 0) {
-			zc++
+		n := 0
+		if v < 0 {
+			n = 1
 		}
-		prev = v
+		zc += n ^ neg
+		neg = n
 	}
-	f.lastX = prev
+	if len(frame) > 0 {
+		f.lastX = frame[len(frame)-1]
+	}
 	e /= float64(len(frame))
 	ft.EnergyDB = 10 * math.Log10(e/(fullScale*fullScale)+1e-12)
 	ft.ZCR = float64(zc) / float64(len(frame))
 
-	// Spectrum of the 40 ms window.
+	// Power spectrum of the 40 ms window (f.x[windowLen:] stays zero).
 	for i := range f.buf {
 		f.x[i] = f.buf[i] * f.win[i]
 	}
-	for i := windowLen; i < fftLen; i++ {
-		f.x[i] = 0
-	}
-	f.fft.transform(f.x[:], f.re[:], f.im[:])
+	f.fft.power(f.x[:], f.Spectrum[:])
 	var total, band, logSum, cen float64
-	for k := range f.Spectrum {
-		p := f.re[k]*f.re[k] + f.im[k]*f.im[k]
-		f.Spectrum[k] = p
+	for _, p := range f.Spectrum {
 		total += p
-		if k >= f.bandLo && k <= f.bandHi {
-			band += p
-			logSum += math.Log(p + 1e-3)
-			cen += p * float64(k) * binHz
+	}
+	// The log of the geometric mean is taken of products of 16 bins at a
+	// time (each bin is 1e-3..~1e14, so a product stays within float64):
+	// 13 logarithms instead of 200.
+	prod, np := 1.0, 0
+	for k := f.bandLo; k <= f.bandHi; k++ {
+		p := f.Spectrum[k]
+		band += p
+		cen += p * float64(k)
+		prod *= p + 1e-3
+		if np++; np == 16 {
+			logSum += math.Log(prod)
+			prod, np = 1, 0
 		}
 	}
+	logSum += math.Log(prod)
+	cen *= binHz
 	nb := float64(f.bandHi - f.bandLo + 1)
 	if band > 0 {
 		am := band / nb
@@ -127,22 +143,18 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	f.havePrev = true
 
 	// Pitch from the autocorrelation: the inverse transform of the power
-	// spectrum (real and even, so a forward transform does the job).
+	// spectrum (real and even, so a half-size cosine transform does the job).
 	if total > 0 {
-		for k := 0; k <= fftLen/2; k++ {
-			f.x[k] = f.Spectrum[k]
-		}
-		for k := fftLen/2 + 1; k < fftLen; k++ {
-			f.x[k] = f.Spectrum[fftLen-k]
-		}
-		f.fft.transform(f.x[:], f.re[:], f.im[:])
-		r0 := f.re[0]
+		f.even.transform(f.Spectrum[:], f.ac[:])
+		r0 := f.ac[0]
 		best, bestLag := 0.0, 0
 		pmax, pmin := pitchMaxHz, pitchMinHz
 		lo, hi := int(analysisRate/pmax), int(analysisRate/pmin)
 		for l := lo; l <= hi; l++ {
-			v := f.re[l] / (r0 * f.winAC[l])
-			if v > best && f.re[l] >= f.re[l-1] && f.re[l] >= f.re[l+1] {
+			if f.ac[l] < f.ac[l-1] || f.ac[l] < f.ac[l+1] {
+				continue // only local maxima
+			}
+			if v := f.ac[l] / (r0 * f.winAC[l]); v > best {
 				best, bestLag = v, l
 			}
 		}

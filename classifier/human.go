@@ -1,7 +1,6 @@
 package classifier
 
 import (
-	"math"
 	"time"
 )
 
@@ -35,13 +34,21 @@ type HumanDetector struct {
 	otherN     int
 	pSum       float64
 	bedSum     float64
-	quietRun   int     // consecutive background-level frames just before now
 	somRecent  float64 // decaying share of speech-over-music frames (about 2 s memory)
 	gapBefore  int     // quiet frames right before the candidate's onset
 	eSum       float64
 	musicAfter int
 	floorRing  [floorFrames]float64
 	floorPos   int
+	loudRun    int           // consecutive frames above the floor by humanAboveFloorDB
+	loudStart  time.Duration // first frame of that run
+	runGap     int           // quietSince when the run began; 0 once hold audio is heard in it
+	runSoM     int           // sinceSoM when the run began
+	quietSince int           // background-level frames since the hold audio was last heard
+	sinceSoM   int           // frames since speech over music was last heard
+	sinceSoMAt int           // sinceSoM at the candidate's onset
+	candN      int           // frames since the candidate's onset
+	eMax, eMin float64       // level range of the candidate's speech frames
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -56,6 +63,38 @@ const (
 	humanBedWait = 10.0
 	// humanSoMMemoryFrames is the time constant of somRecent (2 s).
 	humanSoMMemoryFrames = 100.0
+	// humanClearFrames: a candidate may only begin after this many
+	// background-level frames (0.2 s) since the hold audio (music, or speech
+	// over music) was last heard. Speech that runs on from an announcement
+	// over music, whose music went quiet, never qualifies; a person answering
+	// after the music stopped does.
+	humanClearFrames = 10
+	// humanSoMGapFrames: speech starting within this time (0.5 s) of speech
+	// over music is the same announcement going on (a pause inside an
+	// utterance), never a candidate.
+	humanSoMGapFrames = 25
+	// humanFastSoMFrames: the fast path needs speech over music to be at
+	// least this long ago (1 s) at the onset; closer, a longer pause after an
+	// announcement, only the slow path may confirm.
+	humanFastSoMFrames = 50
+	// humanFastFrames: frames since the onset (0.6 s) after which a candidate
+	// that began after a clean stop, with no music bed heard in it, is
+	// confirmed. The context model needs about this long to tell music
+	// resuming after a pause from a voice.
+	humanFastFrames = 30
+	// humanFastSpeechFrames: speech frames needed within those (0.3 s).
+	humanFastSpeechFrames = 15
+	// humanFastRangeDB: the level range over the candidate's speech frames;
+	// speech has syllable dips, resumed music is steadier.
+	humanFastRangeDB = 15.0
+	// humanFastMaxBed and humanFastMinSpeechProb bound the fast path's mean
+	// music-bed and speech probabilities over the candidate.
+	humanFastMaxBed        = 0.05
+	humanFastMinSpeechProb = 0.85
+	// humanOnsetRun: a candidate's onset is backdated to the start of the
+	// loud run it belongs to when that run is at most this long (the model
+	// needs a few frames to call the start of speech "speech").
+	humanOnsetRun = 10
 )
 
 // floor returns the lowest frame level of the recent past.
@@ -64,19 +103,23 @@ func (d *HumanDetector) floor(e float64) float64 {
 	d.floorPos = (d.floorPos + 1) % floorFrames
 	m := d.floorRing[0]
 	for _, v := range d.floorRing[1:] {
-		m = math.Min(m, v)
+		if v < m {
+			m = v
+		}
 	}
 	return m
 }
 
 // NewHumanDetector returns a detector with the given thresholds.
 func NewHumanDetector(minSpeech time.Duration, maxMusicShare, minConf float64) *HumanDetector {
-	return &HumanDetector{MinSpeech: minSpeech, MaxMusicShare: maxMusicShare, MinConfidence: minConf, MaxMusicBed: DefaultHumanMaxMusicBed, MaxRecentSoM: DefaultHumanMaxRecentSoM}
+	return &HumanDetector{MinSpeech: minSpeech, MaxMusicShare: maxMusicShare, MinConfidence: minConf, MaxMusicBed: DefaultHumanMaxMusicBed, MaxRecentSoM: DefaultHumanMaxRecentSoM,
+		sinceSoM: 1 << 30}
 }
 
 // Reset disarms the detector.
 func (d *HumanDetector) Reset() {
-	*d = HumanDetector{MinSpeech: d.MinSpeech, MaxMusicShare: d.MaxMusicShare, MinConfidence: d.MinConfidence, MaxMusicBed: d.MaxMusicBed, MaxRecentSoM: d.MaxRecentSoM}
+	*d = HumanDetector{MinSpeech: d.MinSpeech, MaxMusicShare: d.MaxMusicShare, MinConfidence: d.MinConfidence, MaxMusicBed: d.MaxMusicBed, MaxRecentSoM: d.MaxRecentSoM,
+		sinceSoM: 1 << 30}
 }
 
 // Arm tells the detector that a hold began (or continues).
@@ -125,41 +168,69 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		return Detection{}, false
 	}
 	fl := d.floor(f.EnergyDB)
-	som := 0.0
-	if f.Raw == Speech && f.MusicUnder {
-		som = 1
-	}
-	d.somRecent += (som - d.somRecent) / humanSoMMemoryFrames
-	speechy := f.Raw == Speech && f.EnergyDB >= fl+humanAboveFloorDB
+	loud := f.EnergyDB >= fl+humanAboveFloorDB
 	quiet := f.EnergyDB < fl+humanQuietDB
-	defer func() {
-		if quiet {
-			d.quietRun++
-		} else {
-			d.quietRun = 0
+	if loud {
+		if d.loudRun == 0 {
+			d.loudStart, d.runGap, d.runSoM = f.At, d.quietSince, d.sinceSoM
 		}
-	}()
+		d.loudRun++
+	} else {
+		d.loudRun = 0
+	}
+	// The first frames of a sound that follows a clean gap are judged by a
+	// context window that still holds what came before the gap: their music
+	// and speech-over-music labels are no evidence either way.
+	trans := loud && d.loudRun <= humanOnsetRun && d.runGap >= humanClearFrames
+	som := f.Raw == Speech && f.MusicUnder && !trans
+	somV := 0.0
+	if som {
+		somV = 1
+	}
+	d.somRecent += (somV - d.somRecent) / humanSoMMemoryFrames
+	speechy := f.Raw == Speech && loud && !som
+	bedHeard := som || (f.Raw == Music && f.Smoothed == Music && !trans)
+	switch {
+	case bedHeard:
+		d.quietSince = 0
+		if loud {
+			d.runGap = 0 // hold audio in this sound: it did not start clean
+		}
+	case quiet:
+		d.quietSince++
+	}
+	if som {
+		d.sinceSoM = 0
+	} else if d.sinceSoM < 1<<30 {
+		d.sinceSoM++
+	}
 	if !d.inCand {
-		if f.Raw == Music || f.Smoothed == Music || (speechy && f.MusicUnder) {
+		if bedHeard || f.Smoothed == Music {
 			d.holdEndAt = f.At + FrameDuration
 		}
-		if !speechy || f.MusicUnder {
+		if !speechy || d.runGap < humanClearFrames || d.runSoM < humanSoMGapFrames {
 			return Detection{}, false
 		}
 		d.inCand = true
 		d.onset = f.At
+		if d.loudRun <= humanOnsetRun {
+			d.onset = d.loudStart
+		}
 		d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum = 0, 0, 0, 0, 0, 0, 0
-		d.gapBefore = d.quietRun
+		d.gapBefore, d.sinceSoMAt, d.candN = d.runGap, d.runSoM, 0
+		d.eMax, d.eMin = f.EnergyDB, f.EnergyDB
 	}
+	d.candN++
 	switch {
-	case speechy && f.MusicUnder:
+	case som && loud:
 		d.somN++
 	case speechy:
 		d.speechN++
 		d.pSum += f.PSpeech
 		d.bedSum += f.PMusicBed
 		d.eSum += f.EnergyDB
-	case f.Raw == Music:
+		d.eMax, d.eMin = max(d.eMax, f.EnergyDB), min(d.eMin, f.EnergyDB)
+	case f.Raw == Music && !trans:
 		d.musicN++
 	default:
 		d.otherN++
@@ -171,24 +242,35 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	// Give up on the candidate when the hold audio is back.
 	if (total >= frames(d.MinSpeech) && musicShare > d.MaxMusicShare) || f.Smoothed == Music && d.musicN > frames(time.Second) {
-		d.inCand = false
+		d.inCand, d.runGap = false, 0
 		d.holdEndAt = f.At + FrameDuration
 		return Detection{}, false
 	}
 	if d.otherN > frames(2*time.Second) && d.speechN < frames(d.MinSpeech) {
-		d.inCand = false
+		d.inCand, d.runGap = false, 0
 		return Detection{}, false
 	}
-	if d.speechN < frames(d.MinSpeech) || f.Smoothed != Speech {
+	if d.speechN < humanFastSpeechFrames || f.Smoothed != Speech {
 		return Detection{}, false
 	}
-	// Doubt about a music bed asks for more speech before deciding, and too
-	// much of it vetoes the candidate until cleaner speech outweighs it.
 	bed := d.bedSum / float64(d.speechN)
-	if d.somRecent > d.MaxRecentSoM || bed > d.MaxMusicBed || float64(d.speechN) < float64(frames(d.MinSpeech))*(1+humanBedWait*bed) {
-		return Detection{}, false
-	}
 	meanP := d.pSum / float64(d.speechN)
+	// Fast path: the hold audio stopped cleanly before the speech, no
+	// announcement over music was heard for a while, and no trace of a music
+	// bed has been heard in the speech since.
+	fast := d.candN >= humanFastFrames && d.sinceSoMAt >= humanFastSoMFrames && d.somN == 0 && d.musicN == 0 &&
+		bed <= humanFastMaxBed && meanP >= humanFastMinSpeechProb && d.eMax-d.eMin >= humanFastRangeDB
+	if !fast && dbgHuman {
+		println("DBG", f.At.Seconds(), "candN", d.candN, "sinceSoMAt", d.sinceSoMAt, "somN", d.somN, "musicN", d.musicN, "bed", bed, "meanP", meanP, "range", d.eMax-d.eMin)
+	}
+	if !fast {
+		// Doubt about a music bed asks for more speech before deciding, and
+		// too much of it vetoes the candidate until cleaner speech outweighs it.
+		if d.speechN < frames(d.MinSpeech) || d.somRecent > d.MaxRecentSoM || bed > d.MaxMusicBed ||
+			float64(d.speechN) < float64(frames(d.MinSpeech))*(1+humanBedWait*bed) {
+			return Detection{}, false
+		}
+	}
 	conf := meanP * (1 - musicShare) * (1 - bed)
 	if conf < d.MinConfidence {
 		return Detection{}, false
@@ -206,9 +288,12 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		LevelChangeDB:         d.eSum/float64(d.speechN) - d.holdLevel,
 	}
 	ev.SilenceBeforeSpeech = time.Duration(d.gapBefore) * FrameDuration
+	ev.Fast = fast
 	if ev.HoldDuration < 0 {
 		ev.HoldDuration = 0
 	}
 	return Detection{Kind: HumanDetected, At: f.At + FrameDuration, Onset: d.onset, Confidence: conf,
 		AudioType: "speech", Evidence: ev}, true
 }
+
+var dbgHuman = true

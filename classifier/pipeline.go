@@ -97,21 +97,26 @@ func (p *Pipeline) ContextVector() []float64 { return p.ctx.vec[:] }
 func (p *Pipeline) Process(frame []int16) Result {
 	p.res.Closed = nil
 	p.res.Detections = p.dets[:0]
+	// The filter state lives in locals for the loop (it is the per-sample
+	// hot path) and is written back at the end.
+	hp := p.hp
+	wide := p.rate == 16000
 	for _, s := range frame {
 		v := float64(s)
-		if p.rate == 16000 {
+		if wide {
 			var ok bool
 			if v, ok = p.dec.push(v); !ok {
 				continue
 			}
 		}
-		p.pend[p.nPend] = p.hp.step(v)
+		p.pend[p.nPend] = hp.step(v)
 		p.nPend++
 		if p.nPend == frameLen {
 			p.nPend = 0
 			p.step()
 		}
 	}
+	p.hp = hp
 	return p.res
 }
 
@@ -224,50 +229,53 @@ func (b *biquad) reset() { b.x1, b.x2, b.y1, b.y2 = 0, 0, 0, 0 }
 const decTaps = 31
 
 type decimator struct {
-	h     [decTaps]float64
-	hist  [decTaps]float64
+	h     [decTaps/2 + 1]float64 // first half of the symmetric kernel, centre last
+	hist  [2 * decTaps]float64   // each sample stored twice, so the window is contiguous
 	pos   int
 	phase int
 }
 
 func newDecimator() decimator {
 	var d decimator
+	var full [decTaps]float64
 	fc := 3700.0 / 16000
 	var sum float64
-	for i := range d.h {
+	for i := range full {
 		x := float64(i - decTaps/2)
 		s := 2 * fc
 		if x != 0 {
 			s = math.Sin(2*math.Pi*fc*x) / (math.Pi * x)
 		}
 		w := 0.42 - 0.5*math.Cos(2*math.Pi*float64(i)/(decTaps-1)) + 0.08*math.Cos(4*math.Pi*float64(i)/(decTaps-1))
-		d.h[i] = s * w
-		sum += d.h[i]
+		full[i] = s * w
+		sum += full[i]
 	}
 	for i := range d.h {
-		d.h[i] /= sum
+		d.h[i] = full[i] / sum
 	}
 	return d
 }
 
-func (d *decimator) reset() { d.hist, d.pos, d.phase = [decTaps]float64{}, 0, 0 }
+func (d *decimator) reset() { d.hist, d.pos, d.phase = [2 * decTaps]float64{}, 0, 0 }
 
 // push adds one 16 kHz sample; every second call yields an 8 kHz sample.
+// The kernel is symmetric, so mirrored taps share one multiplication.
 func (d *decimator) push(x float64) (float64, bool) {
 	d.hist[d.pos] = x
-	d.pos = (d.pos + 1) % decTaps
+	d.hist[d.pos+decTaps] = x
+	d.pos++
+	if d.pos == decTaps {
+		d.pos = 0
+	}
 	d.phase ^= 1
 	if d.phase == 1 {
 		return 0, false
 	}
-	var acc float64
-	j := d.pos
-	for i := 0; i < decTaps; i++ {
-		acc += d.h[i] * d.hist[j]
-		j++
-		if j == decTaps {
-			j = 0
-		}
+	w := d.hist[d.pos : d.pos+decTaps] // oldest first
+	h := &d.h
+	acc := h[decTaps/2] * w[decTaps/2]
+	for i := 0; i < decTaps/2; i++ {
+		acc += h[i] * (w[i] + w[decTaps-1-i])
 	}
 	return acc, true
 }

@@ -99,7 +99,12 @@ type HumanEvidence struct {
 	RecentSpeechOverMusic float64
 	// LevelChangeDB is the speech level minus the hold audio level.
 	LevelChangeDB float64
-	// SilenceBeforeSpeech is the gap between the end of the hold audio and
-	// the speech onset (music stopping before a person talks is typical).
+	// SilenceBeforeSpeech is the background-level time between the end of
+	// the hold audio and the speech onset (music stopping before a person
+	// talks is typical).
 	SilenceBeforeSpeech time.Duration
+	// Fast is true when the detection took the fast path: a clean stop of
+	// the hold audio, no recent announcement over music, and no music bed in
+	// the speech; false when it needed the longer, bed-weighted confirmation.
+	Fast bool
 }

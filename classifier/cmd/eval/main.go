@@ -32,7 +32,17 @@ func main() {
 	train := flag.Bool("train", false, "retrain the context model on the train split first")
 	weights := flag.String("weights", "classifier/model_weights.go", "where -train writes the weights")
 	verbose := flag.Bool("v", false, "list misclassified clips")
+	trace := flag.String("trace", "", "print every frame of this corpus file (relative to -corpus) and exit")
+	from := flag.Float64("from", 0, "with -trace: first second to print")
+	to := flag.Float64("to", 1e9, "with -trace: last second to print")
 	flag.Parse()
+	if *trace != "" {
+		if err := traceFile(os.Stdout, *dir, *trace, *from, *to); err != nil {
+			fmt.Fprintln(os.Stderr, "eval:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Stdout, *dir, *split, *train, *weights, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "eval:", err)
 		os.Exit(1)
@@ -109,9 +119,32 @@ func load(dir, file string) ([]int16, error) {
 
 const warmupFrames = 50 // 1 s: the context window is filling
 
+// Onset examples: each training clip is also played after onsetLead of
+// silence of the same condition, and the frames while the context window
+// fills with the new sound are kept with the clip's class. Without them the
+// model has only seen steady context, and it reads the first second of music
+// resuming after a pause as speech, or a voice after silence as music: the
+// moments the human detector must judge quickly.
+const (
+	onsetLead  = 50 // frames of silence before the clip (1 s)
+	onsetSkip  = 2  // frames after the onset before examples are taken
+	onsetStep  = 2  // keep every onsetStep-th frame while the window fills
+	sampleStep = 3  // keep every sampleStep-th frame of steady context
+)
+
 func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 	var xs [][]float64
 	var ys []int
+	silence := map[string][]int16{} // first train silence clip per condition
+	for _, c := range clips {
+		if c.split == "train" && c.class == "silence" && silence[c.cond] == nil {
+			s, err := load(dir, c.file)
+			if err != nil {
+				return nil, err
+			}
+			silence[c.cond] = s
+		}
+	}
 	for _, c := range clips {
 		if c.split != "train" || c.class == "-" {
 			continue
@@ -132,7 +165,21 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 		p, _ := classifier.NewPipeline(8000, classifier.Config{})
 		for i, f := 0, 0; i+160 <= len(s); i, f = i+160, f+1 {
 			p.Process(s[i : i+160])
-			if f >= classifier.ContextFrames && f%3 == 0 {
+			if f >= classifier.ContextFrames && f%sampleStep == 0 {
+				xs = append(xs, append([]float64(nil), p.ContextVector()...))
+				ys = append(ys, y)
+			}
+		}
+		lead := silence[c.cond]
+		if c.class == "silence" || len(lead) < onsetLead*160 {
+			continue
+		}
+		p.Reset()
+		seq := append(append([]int16(nil), lead[:onsetLead*160]...), s...)
+		for i, f := 0, 0; i+160 <= len(seq); i, f = i+160, f+1 {
+			p.Process(seq[i : i+160])
+			k := f - onsetLead
+			if k >= onsetSkip && k < classifier.ContextFrames && k%onsetStep == 0 {
 				xs = append(xs, append([]float64(nil), p.ContextVector()...))
 				ys = append(ys, y)
 			}
@@ -142,4 +189,35 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 		return nil, fmt.Errorf("no training frames")
 	}
 	return classifier.TrainModel(xs, ys, classifier.TrainOptions{Epochs: 40, Seed: 1}), nil
+}
+
+// traceFile prints the per-frame view of the pipeline between from and to
+// seconds: level, frame label, model probabilities, smoothed label and any
+// detection. For tuning on the train split.
+func traceFile(w io.Writer, dir, file string, from, to float64) error {
+	s, err := load(dir, file)
+	if err != nil {
+		return err
+	}
+	p, _ := classifier.NewPipeline(8000, classifier.Config{})
+	fmt.Fprintf(w, "%7s %6s %-8s %2s %-8s %5s %5s %5s %5s %5s %5s %5s\n", "t", "dB", "frame", "mu", "smooth", "sil", "mus", "sp", "noise", "som", "harm", "mod")
+	for i := 0; i+160 <= len(s); i += 160 {
+		r := p.Process(s[i : i+160])
+		t := float64(i) / 8000
+		if t < from || t > to {
+			continue
+		}
+		f := r.Frame.Features
+		mu := ""
+		if r.Frame.MusicUnder {
+			mu = "M"
+		}
+		fmt.Fprintf(w, "%7.2f %6.1f %-8s %2s %-8s %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f", t, f.EnergyDB, r.Frame.Label, mu, r.Current,
+			f.PSilence, f.PMusic, f.PSpeech, f.PNoise, f.PSpeechOverMusic, f.Harmonicity, f.Mod4Hz)
+		for _, d := range r.Detections {
+			fmt.Fprintf(w, "  <%s onset %.2f conf %.2f>", d.Kind, d.Onset.Seconds(), d.Confidence)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }
