@@ -17,7 +17,9 @@ const (
 	DefaultHoldMinSilence = 20 * time.Second
 	// DefaultHoldGap: breaks in hold audio shorter than this do not end a hold run.
 	DefaultHoldGap = 3 * time.Second
-	// DefaultHumanMinSpeech: speech needed after hold before human_detected.
+	// DefaultHumanMinSpeech: speech needed after hold before human_detected
+	// on the HumanDetector's slow path (more when a music bed is suspected);
+	// its fast path confirms a clean candidate 0.6 s after the onset.
 	DefaultHumanMinSpeech = 500 * time.Millisecond
 	// DefaultHumanMaxMusicShare: above this share of speech-over-music frames
 	// in a candidate, it is an announcement over hold music, not a person.

@@ -4,13 +4,24 @@ import (
 	"time"
 )
 
-// HumanDetector is the acoustic layer of "a person answered": once the call
-// has been on hold, speech that starts and continues without a music bed
-// under it is a candidate; after MinSpeech of it, human_detected fires with
-// the onset of the speech and what was seen, so the transcript layer can
-// confirm or veto. An announcement spoken over the hold music (the model's
-// speech-over-music class, or music frames mixed into the candidate) does
-// not fire. If music comes back after a detection, hold_resumed is emitted.
+// HumanDetector is the acoustic layer of "a person answered". Once the call
+// has been on hold, a candidate is speech that begins after the hold audio
+// stopped cleanly (at least humanClearFrames of background since the last
+// music or speech over music, and not within humanSoMGapFrames of speech
+// over music, which would be the same announcement after a pause). The
+// first frames of such a sound are judged by a context window that still
+// holds what came before, so their labels do not count either way.
+//
+// A candidate is confirmed on the fast path after humanFastFrames when no
+// music bed was heard in it, its frames are clearly speech and its level has
+// syllable dips; otherwise on the slow path after MinSpeech of speech,
+// longer the more the model hears a music bed. If speech over music was
+// heard shortly before (and other speech came between, so this is not the
+// first voice after an announcement ended) or a music bed shows in the
+// candidate, it waits until humanRecentSoMFrames have passed without one.
+// human_detected carries the onset and what was seen (HumanEvidence), so the
+// transcript layer can confirm or veto; if the music comes back after a
+// detection, hold_resumed is emitted.
 type HumanDetector struct {
 	MinSpeech     time.Duration
 	MaxMusicShare float64
@@ -20,35 +31,42 @@ type HumanDetector struct {
 	// frames is above this (an announcement over music was just playing).
 	MaxRecentSoM float64
 
-	armed      bool
-	holdSince  time.Duration
-	holdAudio  string
-	holdLevel  float64
-	holdEndAt  time.Duration
-	inCand     bool
-	fired      bool
-	onset      time.Duration
-	speechN    int
-	somN       int
-	musicN     int
-	otherN     int
-	pSum       float64
-	bedSum     float64
-	somRecent  float64 // decaying share of speech-over-music frames (about 2 s memory)
-	gapBefore  int     // quiet frames right before the candidate's onset
-	eSum       float64
-	musicAfter int
-	floorRing  [floorFrames]float64
-	floorPos   int
-	loudRun    int           // consecutive frames above the floor by humanAboveFloorDB
-	loudStart  time.Duration // first frame of that run
-	runGap     int           // quietSince when the run began; 0 once hold audio is heard in it
-	runSoM     int           // sinceSoM when the run began
-	quietSince int           // background-level frames since the hold audio was last heard
-	sinceSoM   int           // frames since speech over music was last heard
-	sinceSoMAt int           // sinceSoM at the candidate's onset
-	candN      int           // frames since the candidate's onset
-	eMax, eMin float64       // level range of the candidate's speech frames
+	armed       bool
+	holdSince   time.Duration
+	holdAudio   string
+	holdLevel   float64
+	holdEndAt   time.Duration
+	inCand      bool
+	fired       bool
+	onset       time.Duration
+	speechN     int
+	somN        int
+	musicN      int
+	otherN      int
+	pSum        float64
+	bedSum      float64
+	somRecent   float64 // decaying share of speech-over-music frames (about 2 s memory)
+	gapBefore   int     // quiet frames right before the candidate's onset
+	eSum        float64
+	musicAfter  int
+	floorRing   [floorFrames]float64
+	floorPos    int
+	loudRun     int           // consecutive frames above the floor by humanAboveFloorDB
+	loudStart   time.Duration // first frame of that run
+	runGap      int           // quietSince when the run began; 0 once hold audio is heard in it
+	runSoM      int           // sinceSoM when the run began
+	quietSince  int           // background-level frames since the hold audio was last heard
+	sinceSoM    int           // frames since speech over music was last heard
+	sinceSoMAt  int           // sinceSoM at the candidate's onset
+	sinceBed    int           // frames since a music bed (two music or speech-over-music frames close together) was last heard
+	sinceBedHit int           // frames since the last single music or speech-over-music frame
+	// spokeSinceSoM: speech was heard since the last speech over music;
+	// firstAfterSoM: the candidate is the first speech after it (the
+	// announcement ended, a clean gap followed, then this voice).
+	spokeSinceSoM, firstAfterSoM bool
+	candN                        int     // frames since the candidate's onset
+	transN                       int     // speech frames of the candidate in an onset transition
+	eMax, eMin                   float64 // level range of the candidate's speech frames
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -74,9 +92,20 @@ const (
 	// utterance), never a candidate.
 	humanSoMGapFrames = 25
 	// humanFastSoMFrames: the fast path needs speech over music to be at
-	// least this long ago (1 s) at the onset; closer, a longer pause after an
-	// announcement, only the slow path may confirm.
-	humanFastSoMFrames = 50
+	// least this long ago (3 s) at the onset, unless the candidate is the
+	// first speech since (the announcement ended and a clean gap followed).
+	// Otherwise it may be the same announcement after a pause, and the
+	// candidate must wait humanRecentSoMFrames.
+	humanFastSoMFrames = 150
+	// humanRecentSoMFrames: a candidate that began less than
+	// humanFastSoMFrames after speech over music, or heard music or speech
+	// over music in itself, is only confirmed this long (1.5 s) after the
+	// last such frame (and at least this long after its onset); otherwise
+	// humanSoMGapFrames apply.
+	humanRecentSoMFrames = 75
+	// humanBedPairFrames: two music or speech-over-music frames this close
+	// (0.5 s) are a music bed; a lone one is not.
+	humanBedPairFrames = 25
 	// humanFastFrames: frames since the onset (0.6 s) after which a candidate
 	// that began after a clean stop, with no music bed heard in it, is
 	// confirmed. The context model needs about this long to tell music
@@ -113,13 +142,13 @@ func (d *HumanDetector) floor(e float64) float64 {
 // NewHumanDetector returns a detector with the given thresholds.
 func NewHumanDetector(minSpeech time.Duration, maxMusicShare, minConf float64) *HumanDetector {
 	return &HumanDetector{MinSpeech: minSpeech, MaxMusicShare: maxMusicShare, MinConfidence: minConf, MaxMusicBed: DefaultHumanMaxMusicBed, MaxRecentSoM: DefaultHumanMaxRecentSoM,
-		sinceSoM: 1 << 30}
+		sinceSoM: never, sinceBed: never, sinceBedHit: never}
 }
 
 // Reset disarms the detector.
 func (d *HumanDetector) Reset() {
 	*d = HumanDetector{MinSpeech: d.MinSpeech, MaxMusicShare: d.MaxMusicShare, MinConfidence: d.MinConfidence, MaxMusicBed: d.MaxMusicBed, MaxRecentSoM: d.MaxRecentSoM,
-		sinceSoM: 1 << 30}
+		sinceSoM: never, sinceBed: never, sinceBedHit: never}
 }
 
 // Arm tells the detector that a hold began (or continues).
@@ -181,7 +210,8 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// The first frames of a sound that follows a clean gap are judged by a
 	// context window that still holds what came before the gap: their music
 	// and speech-over-music labels are no evidence either way.
-	trans := loud && d.loudRun <= humanOnsetRun && d.runGap >= humanClearFrames
+	trans := (loud && d.loudRun <= humanOnsetRun && d.runGap >= humanClearFrames) ||
+		(d.inCand && d.candN < humanOnsetRun && d.gapBefore >= humanClearFrames)
 	som := f.Raw == Speech && f.MusicUnder && !trans
 	somV := 0.0
 	if som {
@@ -199,10 +229,22 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	case quiet:
 		d.quietSince++
 	}
+	d.sinceSoM = satInc(d.sinceSoM)
 	if som {
-		d.sinceSoM = 0
-	} else if d.sinceSoM < 1<<30 {
-		d.sinceSoM++
+		d.sinceSoM, d.spokeSinceSoM = 0, false
+	}
+	spokeBefore := d.spokeSinceSoM
+	if speechy && !trans {
+		d.spokeSinceSoM = true
+	}
+	// A single music or speech-over-music frame is model noise; a second
+	// within humanBedPairFrames is a bed.
+	d.sinceBed, d.sinceBedHit = satInc(d.sinceBed), satInc(d.sinceBedHit)
+	if som || (f.Raw == Music && !trans) {
+		if d.sinceBedHit <= humanBedPairFrames {
+			d.sinceBed = 0
+		}
+		d.sinceBedHit = 0
 	}
 	if !d.inCand {
 		if bedHeard || f.Smoothed == Music {
@@ -216,8 +258,9 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		if d.loudRun <= humanOnsetRun {
 			d.onset = d.loudStart
 		}
-		d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum = 0, 0, 0, 0, 0, 0, 0
+		d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
 		d.gapBefore, d.sinceSoMAt, d.candN = d.runGap, d.runSoM, 0
+		d.firstAfterSoM = !spokeBefore
 		d.eMax, d.eMin = f.EnergyDB, f.EnergyDB
 	}
 	d.candN++
@@ -226,9 +269,15 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		d.somN++
 	case speechy:
 		d.speechN++
-		d.pSum += f.PSpeech
-		d.bedSum += f.PMusicBed
 		d.eSum += f.EnergyDB
+		if trans {
+			// Onset frames: the model's probabilities still lean on what
+			// came before the gap, so they count at their final values.
+			d.transN++
+		} else {
+			d.pSum += f.PSpeech
+			d.bedSum += f.PMusicBed
+		}
 		d.eMax, d.eMin = max(d.eMax, f.EnergyDB), min(d.eMin, f.EnergyDB)
 	case f.Raw == Music && !trans:
 		d.musicN++
@@ -253,15 +302,24 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if d.speechN < humanFastSpeechFrames || f.Smoothed != Speech {
 		return Detection{}, false
 	}
-	bed := d.bedSum / float64(d.speechN)
-	meanP := d.pSum / float64(d.speechN)
+	judged := float64(max(1, d.speechN-d.transN))
+	bed := d.bedSum / judged
+	meanP := d.pSum / judged
 	// Fast path: the hold audio stopped cleanly before the speech, no
 	// announcement over music was heard for a while, and no trace of a music
 	// bed has been heard in the speech since.
-	fast := d.candN >= humanFastFrames && d.sinceSoMAt >= humanFastSoMFrames && d.somN == 0 && d.musicN == 0 &&
+	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM
+	fast := d.candN >= humanFastFrames && !recentSoM && d.somN+d.musicN <= 1 &&
 		bed <= humanFastMaxBed && meanP >= humanFastMinSpeechProb && d.eMax-d.eMin >= humanFastRangeDB
-	if !fast && dbgHuman {
-		println("DBG", f.At.Seconds(), "candN", d.candN, "sinceSoMAt", d.sinceSoMAt, "somN", d.somN, "musicN", d.musicN, "bed", bed, "meanP", meanP, "range", d.eMax-d.eMin)
+	// Speech over music heard inside the candidate, or an announcement over
+	// music shortly before it, means this may be the announcement going on
+	// over a bed that went quiet: wait for it to show again.
+	needQuietSoM := humanSoMGapFrames
+	if d.somN+d.musicN > 1 || recentSoM {
+		needQuietSoM = humanRecentSoMFrames
+	}
+	if d.sinceBed < needQuietSoM || d.candN < needQuietSoM {
+		return Detection{}, false
 	}
 	if !fast {
 		// Doubt about a music bed asks for more speech before deciding, and
@@ -283,7 +341,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		MusicUnderSpeech:      musicShare > 0.1,
 		SpeechOverMusicShare:  musicShare,
 		MeanSpeechProb:        meanP,
-		MusicBedProb:          d.bedSum / float64(d.speechN),
+		MusicBedProb:          bed,
 		RecentSpeechOverMusic: d.somRecent,
 		LevelChangeDB:         d.eSum/float64(d.speechN) - d.holdLevel,
 	}
@@ -296,4 +354,13 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		AudioType: "speech", Evidence: ev}, true
 }
 
-var dbgHuman = true
+// never is the frame count of something not heard yet.
+const never = 1 << 30
+
+// satInc counts one more frame, saturating at never.
+func satInc(n int) int {
+	if n < never {
+		return n + 1
+	}
+	return n
+}

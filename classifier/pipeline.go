@@ -271,7 +271,7 @@ func (d *decimator) push(x float64) (float64, bool) {
 	if d.phase == 1 {
 		return 0, false
 	}
-	w := d.hist[d.pos : d.pos+decTaps] // oldest first
+	w := (*[decTaps]float64)(d.hist[d.pos : d.pos+decTaps]) // oldest first
 	h := &d.h
 	acc := h[decTaps/2] * w[decTaps/2]
 	for i := 0; i < decTaps/2; i++ {

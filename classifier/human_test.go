@@ -1,0 +1,140 @@
+package classifier
+
+import (
+	"testing"
+	"time"
+)
+
+// humanScript feeds a HumanDetector frame descriptions and records what it
+// decides; each step repeats one kind of frame for a duration.
+type humanScript struct {
+	d    *HumanDetector
+	at   time.Duration
+	n    int
+	dets []Detection
+}
+
+func newHumanScript() *humanScript {
+	d := NewHumanDetector(DefaultHumanMinSpeech, DefaultHumanMaxMusicShare, DefaultHumanMinConfidence)
+	d.Arm(0, "music", -22)
+	return &humanScript{d: d}
+}
+
+// frame kinds
+const (
+	kMusic    = iota // hold music
+	kSilence         // background between sounds
+	kSpeech          // clean speech with syllable dips
+	kSoM             // speech over music
+	kQuietBed        // music bed gone quiet: background level, but labelled speech
+)
+
+func (h *humanScript) run(kind int, d time.Duration) {
+	for i := 0; i < frames(d); i++ {
+		f := HumanFrame{At: h.at}
+		switch kind {
+		case kMusic:
+			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -22
+		case kSilence:
+			f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
+		case kQuietBed:
+			f.Raw, f.Smoothed, f.PSpeech, f.EnergyDB = Speech, Speech, 0.9, -70
+		case kSpeech, kSoM:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed = Speech, Speech, 0.98, 0.01
+			f.EnergyDB = -15
+			if h.n%5 == 4 { // syllable dips
+				f.EnergyDB = -40
+			}
+			if kind == kSoM {
+				f.MusicUnder, f.PMusicBed = true, 0.9
+			}
+		}
+		if det, ok := h.d.Process(f); ok {
+			h.dets = append(h.dets, det)
+		}
+		h.at += FrameDuration
+		h.n++
+	}
+}
+
+func (h *humanScript) humans() []Detection {
+	var out []Detection
+	for _, d := range h.dets {
+		if d.Kind == HumanDetected {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func TestHumanFastAfterCleanStop(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSilence, 600*time.Millisecond)
+	onset := h.at
+	h.run(kSpeech, 2*time.Second)
+	got := h.humans()
+	if len(got) != 1 {
+		t.Fatalf("human detections %+v, want one", got)
+	}
+	d := got[0]
+	if lat := d.At - onset; lat > 700*time.Millisecond || lat < 0 {
+		t.Errorf("latency %v, want the fast path (<= 0.7 s)", lat)
+	}
+	if d.Onset != onset || d.Evidence.SilenceBeforeSpeech < 500*time.Millisecond {
+		t.Errorf("evidence %+v onset %v, want onset %v and the silence before", d.Evidence, d.Onset, onset)
+	}
+}
+
+func TestHumanNotOnAnnouncementWhoseBedWentQuiet(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	// An announcement over the music; the music then goes quiet under it,
+	// the announcement pauses and goes on as if clean, then the bed is heard again.
+	h.run(kSoM, 2*time.Second)
+	h.run(kQuietBed, 300*time.Millisecond)
+	h.run(kSpeech, 1200*time.Millisecond)
+	h.run(kSilence, 300*time.Millisecond)
+	h.run(kSpeech, 1000*time.Millisecond)
+	h.run(kSoM, time.Second)
+	h.run(kMusic, 5*time.Second)
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("false human detections %+v", got)
+	}
+}
+
+func TestHumanAfterAnnouncementAndCleanGap(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSoM, 2*time.Second)
+	h.run(kSilence, 700*time.Millisecond) // the hold ends; a person picks up
+	onset := h.at
+	h.run(kSpeech, 3*time.Second)
+	got := h.humans()
+	if len(got) != 1 {
+		t.Fatalf("human detections %+v, want one", got)
+	}
+	if lat := got[0].At - onset; lat > time.Second {
+		t.Errorf("latency %v after an announcement and a clean gap, want <= 1 s", lat)
+	}
+}
+
+func TestHumanNotOnMusicResumingAsSpeech(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSilence, time.Second)
+	// The model's first reading of resumed music is often "speech"; a
+	// steady level (no syllable dips) and the music label that follows must
+	// keep the fast path shut.
+	for i := 0; i < frames(400*time.Millisecond); i++ {
+		f := HumanFrame{At: h.at, Raw: Speech, Smoothed: Speech, PSpeech: 0.97, PMusicBed: 0.02, EnergyDB: -22}
+		if det, ok := h.d.Process(f); ok && det.Kind == HumanDetected {
+			t.Fatalf("false human at %v", det.At)
+		}
+		h.at += FrameDuration
+	}
+	h.run(kMusic, 5*time.Second)
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("false human detections %+v", got)
+	}
+}
