@@ -1,0 +1,318 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/goleak"
+
+	"github.com/holdslayer/holdslayer/api"
+	"github.com/holdslayer/holdslayer/app"
+	"github.com/holdslayer/holdslayer/app/clock"
+	"github.com/holdslayer/holdslayer/app/store"
+	"github.com/holdslayer/holdslayer/ari"
+	"github.com/holdslayer/holdslayer/ari/aritest"
+	"github.com/holdslayer/holdslayer/classifier"
+)
+
+// speed is how much faster than real time the shared clock runs: a 24 s hold takes 2.4 s.
+// At 15x under -race on a loaded two-core machine the simulator's media loop fell behind often
+// enough that the agent's speech reached the classifier choppy and was missed; 10x holds up.
+const speed = 10
+
+// Test companies. Each answers, plays a DTMF menu where 0 reaches the hold, holds with music,
+// then a live agent greets the caller.
+const (
+	numShortHold = "+18005550101" // 24 s of music, then the agent
+	numLongHold  = "+18005550102" // 10 min of music: for tests that end the call during hold
+	numAnnounce  = "+18005550103" // 40 s of music broken by a spoken announcement every 12 s
+)
+
+// Simulated user phones.
+const (
+	phoneRobert = "robert" // answers after one ring
+	phoneDesk   = "desk"   // rings forever
+)
+
+func say(text string) []aritest.Audio { return []aritest.Audio{{Say: text}} }
+
+// companies returns the scripted companies of the tests, keyed by number.
+func companies() map[string]*aritest.Scenario {
+	retries := 3
+	mk := func(name string, hold time.Duration, announce []aritest.Audio) *aritest.Scenario {
+		return &aritest.Scenario{
+			Name: name, AnswerAfter: aritest.Duration(2 * time.Second),
+			Steps: []aritest.Step{
+				{ID: "menu", Menu: &aritest.Menu{
+					Prompt:  say("Thank you for calling " + name + ". For billing, press 1. To speak with a representative, press 0."),
+					Options: map[string]string{"0": "hold", "1": "billing"},
+					Timeout: aritest.Duration(8 * time.Second), Retries: &retries,
+				}},
+				{ID: "billing", Play: say("Billing is closed. Goodbye."), Goto: "hangup"},
+				{ID: "hold", Hold: &aritest.Hold{Duration: aritest.Duration(hold), Music: "macroform-cold_day",
+					Announce: announce, AnnounceEvery: aritest.Duration(12 * time.Second)}},
+				{ID: "agent", Agent: &aritest.Agent{Greeting: "Hi, this is Sarah in customer support. How can I help you today?",
+					Replies: []string{"Sure, I can help with that."}, Patience: aritest.Duration(60 * time.Second)}},
+			},
+		}
+	}
+	return map[string]*aritest.Scenario{
+		numShortHold: mk("Short Hold Bank", 24*time.Second, nil),
+		numLongHold:  mk("Long Hold Telecom", 10*time.Minute, nil),
+		numAnnounce:  mk("Announcing Insurance", 40*time.Second, say("Your call is important to us. Please stay on the line.")),
+	}
+}
+
+// env is one test's world: the clock, the simulated Asterisk, a data directory with the SQLite
+// file, and the service (which a test may stop and start again on the same database).
+type env struct {
+	t       *testing.T
+	clk     clock.Clock
+	sim     *aritest.Server
+	dir     string
+	limits  app.Limits
+	logs    *syncBuffer
+	svc     *service
+	client  *client
+	stopped bool
+}
+
+// envOptions adjust an env.
+type envOptions struct {
+	devices map[string]aritest.DeviceBehavior
+	limits  app.Limits
+}
+
+// newEnv starts the simulated Asterisk and the service. At cleanup it stops both and checks
+// that no Asterisk resource and no goroutine is left.
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	// Registered first, so it runs last, after every other cleanup.
+	leaks := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			goleak.VerifyNone(t, leaks)
+		}
+	})
+	if o.devices == nil {
+		o.devices = map[string]aritest.DeviceBehavior{phoneRobert: {Mode: aritest.DeviceAnswers, Rings: 1, Greeting: "Hello?"}}
+	}
+	e := &env{t: t, clk: clock.NewScaled(speed), dir: t.TempDir(), limits: o.limits, logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service and simulator log:\n%s", e.logs.String())
+		}
+	})
+	sim, err := aritest.New(aritest.Options{
+		Clock: e.clk, Scenarios: companies(), Devices: o.devices,
+		SoundsDir: soundsDir(t), Log: e.log("simulated-asterisk"),
+	})
+	if err != nil {
+		t.Fatalf("start simulated asterisk: %v", err)
+	}
+	e.sim = sim
+	t.Cleanup(func() {
+		// Every test ends its calls: their own teardown (not the service's shutdown) must have
+		// released every channel and bridge they created.
+		if !e.stopped {
+			deadline := time.Now().Add(3 * time.Second)
+			for ch, br := sim.Live(); ch+br > 0; ch, br = sim.Live() {
+				if time.Now().After(deadline) {
+					t.Errorf("asterisk resources left after the calls ended: %d channels, %d bridges", ch, br)
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			e.stop()
+		}
+		if ch, br := sim.Live(); ch != 0 || br != 0 {
+			t.Errorf("asterisk resources left after the service stopped: %d channels, %d bridges", ch, br)
+		}
+		_ = sim.Close()
+	})
+	e.start()
+	return e
+}
+
+// soundsDirOnce caches espeak-ng renderings for the whole package run.
+var (
+	soundsDirOnce sync.Once
+	soundsPath    string
+)
+
+func soundsDir(t *testing.T) string {
+	soundsDirOnce.Do(func() {
+		// Not t.TempDir: the cache outlives one test. The OS cleans /tmp.
+		soundsPath = filepath.Join(testTmp, "sounds")
+	})
+	return soundsPath
+}
+
+func (e *env) log(component string) *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", component)
+}
+
+// start builds and starts the service on the env's database; it waits until /readyz says 200.
+func (e *env) start() {
+	e.t.Helper()
+	svc, err := startService(context.Background(), serviceConfig{
+		DB: filepath.Join(e.dir, "holdslayer.db"), RecordingsDir: filepath.Join(e.dir, "recordings"),
+		ARIURL: e.sim.URL(), Clock: e.clk, Log: e.log("service"), Limits: e.limits,
+	})
+	if err != nil {
+		e.t.Fatalf("start service: %v", err)
+	}
+	e.svc, e.stopped = svc, false
+	e.client = newClient(e.t, svc.URL())
+	e.client.waitReady(e.t, 10*time.Second)
+}
+
+// stop shuts the service down the way the binary does on SIGTERM.
+func (e *env) stop() {
+	e.t.Helper()
+	e.stopped = true
+	e.client.close()
+	if err := e.svc.Stop(); err != nil {
+		e.t.Errorf("stop service: %v", err)
+	}
+}
+
+// serviceConfig is the subset of the binary's configuration the tests vary.
+type serviceConfig struct {
+	DB, RecordingsDir, ARIURL string
+	ARIUser, ARIPassword      string
+	DialTemplate, MediaHost   string
+	Clock                     clock.Clock
+	Log                       *slog.Logger
+	Limits                    app.Limits
+}
+
+// service is the holdslayer service built in-process with the same pieces, in the same order,
+// as cmd/holdslayer (serve.go wire/openStore and telephony.go openCalls): store, bus, ARI
+// adapter, engine with the classifier analyzer, API on a loopback listener. package main cannot
+// be imported, so this mirrors it; TestBinary runs the real binary to prove that path too.
+type service struct {
+	store   *store.Store
+	bus     *app.Bus
+	adapter *ari.Adapter
+	engine  *app.Engine
+	http    *http.Server
+	ln      net.Listener
+	done    chan struct{} // closed when shutdown starts (ends WebSockets)
+	served  chan error
+	runStop context.CancelFunc
+	runDone chan struct{}
+}
+
+func startService(ctx context.Context, cfg serviceConfig) (*service, error) {
+	if cfg.ARIUser == "" {
+		cfg.ARIUser, cfg.ARIPassword = "holdslayer", "holdslayer"
+	}
+	if cfg.DialTemplate == "" {
+		cfg.DialTemplate = app.DefaultDialTemplate
+	}
+	if cfg.MediaHost == "" {
+		cfg.MediaHost = ari.DefaultMediaHost
+	}
+	s := &service{done: make(chan struct{}), served: make(chan error, 1)}
+	st, err := store.Open(ctx, cfg.DB, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	// As openStore: a restarted service owns no live call.
+	if _, err := st.EndOrphanedCalls(ctx, "service_restart", cfg.Clock.Now()); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	s.bus = app.NewBus(st, cfg.Log.With("component", "bus"))
+	ad, err := ari.New(ctx, ari.Options{URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword,
+		App: "holdslayer", MediaHost: cfg.MediaHost, Clock: cfg.Clock, Log: cfg.Log, MaxBackoff: time.Second})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	s.adapter = ad
+	s.engine = app.NewEngine(app.EngineConfig{
+		PBX: ad, Store: st, Bus: s.bus, Clock: cfg.Clock, Log: cfg.Log.With("component", "engine"),
+		DialTemplate:  cfg.DialTemplate,
+		Policy:        app.DialPolicy{HomeCountryCode: "1"},
+		Limits:        cfg.Limits,
+		RecordingsDir: cfg.RecordingsDir,
+		Analyzer:      app.NewClassifierAnalyzer(classifier.Config{}),
+	})
+	runCtx, stop := context.WithCancel(context.Background())
+	s.runStop, s.runDone = stop, make(chan struct{})
+	go func() {
+		defer close(s.runDone)
+		_ = s.engine.Run(runCtx)
+	}()
+	gin.SetMode(gin.ReleaseMode)
+	s.http = &http.Server{
+		Handler: api.New(api.Config{Calls: s.engine, Store: st, Bus: s.bus, Log: cfg.Log.With("component", "api"),
+			Clock: cfg.Clock, RecordingsDir: cfg.RecordingsDir, Done: s.done}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	go func() { s.served <- s.http.Serve(s.ln) }()
+	return s, nil
+}
+
+// URL is the service's base URL, http://127.0.0.1:port.
+func (s *service) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Stop is the binary's shutdown: stop HTTP (ending streams), end every call (reason shutdown),
+// then close the adapter and the store.
+func (s *service) Stop() error {
+	var errs []error
+	close(s.done)
+	if s.ln != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+		if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	errs = append(errs, s.engine.Shutdown(ctx))
+	cancel()
+	s.runStop()
+	<-s.runDone
+	errs = append(errs, s.adapter.Close(), s.store.Close())
+	return errors.Join(errs...)
+}
+
+// syncBuffer collects logs from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+var _ io.Writer = (*syncBuffer)(nil)
