@@ -3,26 +3,23 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	hsservice "github.com/holdslayer/holdslayer/internal/service"
+
 	"github.com/gin-gonic/gin"
 	"go.uber.org/goleak"
 
-	"github.com/holdslayer/holdslayer/api"
 	"github.com/holdslayer/holdslayer/app"
 	"github.com/holdslayer/holdslayer/app/clock"
-	"github.com/holdslayer/holdslayer/app/store"
 	"github.com/holdslayer/holdslayer/ari"
 	"github.com/holdslayer/holdslayer/ari/aritest"
-	"github.com/holdslayer/holdslayer/classifier"
 )
 
 // speed is how much faster than real time the shared clock runs: a 24 s hold takes 2.4 s.
@@ -167,7 +164,7 @@ func (e *env) start() {
 	e.t.Helper()
 	svc, err := startService(context.Background(), serviceConfig{
 		DB: filepath.Join(e.dir, "holdslayer.db"), RecordingsDir: filepath.Join(e.dir, "recordings"),
-		ARIURL: e.sim.URL(), Clock: e.clk, Log: e.log("service"), Limits: e.limits,
+		ARIURL: e.sim.URL(), STTURL: e.sim.STTBaseURL(), Clock: e.clk, Log: e.log("service"), Limits: e.limits,
 	})
 	if err != nil {
 		e.t.Fatalf("start service: %v", err)
@@ -191,27 +188,20 @@ func (e *env) stop() {
 type serviceConfig struct {
 	DB, RecordingsDir, ARIURL string
 	ARIUser, ARIPassword      string
+	STTURL                    string
 	DialTemplate, MediaHost   string
 	Clock                     clock.Clock
 	Log                       *slog.Logger
 	Limits                    app.Limits
 }
 
-// service is the holdslayer service built in-process with the same pieces, in the same order,
-// as cmd/holdslayer (serve.go wire/openStore and telephony.go openCalls): store, bus, ARI
-// adapter, engine with the classifier analyzer, API on a loopback listener. package main cannot
-// be imported, so this mirrors it; TestBinary runs the real binary to prove that path too.
+// service is the holdslayer service exactly as the binary wires it (internal/service), talking
+// to the test's simulated Asterisk over ARI, on a loopback listener.
 type service struct {
-	store   *store.Store
-	bus     *app.Bus
-	adapter *ari.Adapter
-	engine  *app.Engine
-	http    *http.Server
-	ln      net.Listener
-	done    chan struct{} // closed when shutdown starts (ends WebSockets)
-	served  chan error
-	runStop context.CancelFunc
-	runDone chan struct{}
+	svc    *hsservice.Service
+	ln     net.Listener
+	cancel context.CancelFunc
+	served chan error
 }
 
 func startService(ctx context.Context, cfg serviceConfig) (*service, error) {
@@ -224,77 +214,37 @@ func startService(ctx context.Context, cfg serviceConfig) (*service, error) {
 	if cfg.MediaHost == "" {
 		cfg.MediaHost = ari.DefaultMediaHost
 	}
-	s := &service{done: make(chan struct{}), served: make(chan error, 1)}
-	st, err := store.Open(ctx, cfg.DB, cfg.Log)
-	if err != nil {
-		return nil, err
-	}
-	s.store = st
-	// As openStore: a restarted service owns no live call.
-	if _, err := st.EndOrphanedCalls(ctx, "service_restart", cfg.Clock.Now()); err != nil {
-		_ = st.Close()
-		return nil, err
-	}
-	s.bus = app.NewBus(st, cfg.Log.With("component", "bus"))
-	ad, err := ari.New(ctx, ari.Options{URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword,
-		App: "holdslayer", MediaHost: cfg.MediaHost, Clock: cfg.Clock, Log: cfg.Log, MaxBackoff: time.Second})
-	if err != nil {
-		_ = st.Close()
-		return nil, err
-	}
-	s.adapter = ad
-	s.engine = app.NewEngine(app.EngineConfig{
-		PBX: ad, Store: st, Bus: s.bus, Clock: cfg.Clock, Log: cfg.Log.With("component", "engine"),
-		DialTemplate:  cfg.DialTemplate,
-		Policy:        app.DialPolicy{HomeCountryCode: "1"},
-		Limits:        cfg.Limits,
-		RecordingsDir: cfg.RecordingsDir,
-		Analyzer:      app.NewClassifierAnalyzer(classifier.Config{}),
-	})
-	runCtx, stop := context.WithCancel(context.Background())
-	s.runStop, s.runDone = stop, make(chan struct{})
-	go func() {
-		defer close(s.runDone)
-		_ = s.engine.Run(runCtx)
-	}()
+	dir := filepath.Dir(cfg.DB)
+	conf := hsservice.Config{Listen: "127.0.0.1:0", DataDir: dir, DB: cfg.DB, RecordingsDir: cfg.RecordingsDir,
+		ARIURL: cfg.ARIURL, ARIUser: cfg.ARIUser, ARIPassword: cfg.ARIPassword, ARIApp: "holdslayer",
+		DialTemplate: cfg.DialTemplate, MediaHost: cfg.MediaHost, MaxCalls: 10, HomeCountry: "1",
+		STTModel: "whisper-1", LiveCheck: true, ShutdownWaitMS: 10000}
 	gin.SetMode(gin.ReleaseMode)
-	s.http = &http.Server{
-		Handler: api.New(api.Config{Calls: s.engine, Store: st, Bus: s.bus, Log: cfg.Log.With("component", "api"),
-			Clock: cfg.Clock, RecordingsDir: cfg.RecordingsDir, Done: s.done}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
+	svc, err := hsservice.New(ctx, conf, cfg.Log, hsservice.Options{Clock: cfg.Clock, Limits: cfg.Limits, STTBaseURL: cfg.STTURL})
 	if err != nil {
-		_ = s.Stop()
 		return nil, err
 	}
-	go func() { s.served <- s.http.Serve(s.ln) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		svc.Close()
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &service{svc: svc, ln: ln, cancel: cancel, served: make(chan error, 1)}
+	go func() { s.served <- svc.Run(runCtx, ln) }()
 	return s, nil
 }
 
 // URL is the service's base URL, http://127.0.0.1:port.
 func (s *service) URL() string { return "http://" + s.ln.Addr().String() }
 
-// Stop is the binary's shutdown: stop HTTP (ending streams), end every call (reason shutdown),
-// then close the adapter and the store.
+// Stop is the binary's shutdown on SIGTERM: stop HTTP (ending streams), then end every call
+// (reason shutdown) and close the adapter, notifier and store.
 func (s *service) Stop() error {
-	var errs []error
-	close(s.done)
-	if s.ln != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		errs = append(errs, s.http.Shutdown(ctx))
-		cancel()
-		if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	errs = append(errs, s.engine.Shutdown(ctx))
-	cancel()
-	s.runStop()
-	<-s.runDone
-	errs = append(errs, s.adapter.Close(), s.store.Close())
-	return errors.Join(errs...)
+	s.cancel()
+	err := <-s.served
+	s.svc.Close()
+	return err
 }
 
 // syncBuffer collects logs from many goroutines.

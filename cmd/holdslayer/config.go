@@ -11,37 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/holdslayer/holdslayer/internal/service"
 )
 
-// Config is every setting of the service, read once in main from flags and HOLDSLAYER_*
-// variables and passed down explicitly.
-type Config struct {
-	Listen         string
-	DataDir        string
-	DB             string
-	APIToken       string
-	ARIURL         string
-	ARIUser        string
-	ARIPassword    string
-	ARIApp         string
-	OpenAIAPIKey   string
-	OpenAIBaseURL  string
-	RecordingsDir  string
-	DialTemplate   string
-	MediaHost      string
-	LogLevel       string
-	LogFormat      string
-	MaxCalls       int
-	HomeCountry    string
-	AllowIntl      bool
-	Simulate       bool
-	STTModel       string
-	LLMModel       string
-	LiveCheck      bool
-	AgentGreeting  string
-	MaxBodyBytes   int64
-	ShutdownWaitMS int
-}
+// Config is every setting of the service; the table below binds each to a flag and a
+// HOLDSLAYER_* variable.
+type Config = service.Config
 
 // setting describes one configuration value: where it comes from and how it is shown.
 type setting struct {
@@ -51,12 +27,14 @@ type setting struct {
 	help   string
 	bind   func(c *Config, v string) error
 	get    func(c *Config) string
+	isBool bool // a bare -flag means true
 }
 
 // binding ties a setting to its Config field.
 type binding struct {
-	bind func(c *Config, v string) error
-	get  func(c *Config) string
+	bind   func(c *Config, v string) error
+	get    func(c *Config) string
+	isBool bool
 }
 
 func str(p func(*Config) *string) binding {
@@ -90,12 +68,13 @@ func boolean(p func(*Config) *bool) binding {
 			*p(c) = b
 			return nil
 		},
-		get: func(c *Config) string { return strconv.FormatBool(*p(c)) },
+		get:    func(c *Config) string { return strconv.FormatBool(*p(c)) },
+		isBool: true,
 	}
 }
 
 func mk(name, def string, secret bool, help string, b binding) setting {
-	return setting{name: name, def: def, secret: secret, help: help, bind: b.bind, get: b.get}
+	return setting{name: name, def: def, secret: secret, help: help, bind: b.bind, get: b.get, isBool: b.isBool}
 }
 
 // settings is the table of every setting; adding one is one line here plus its field.
@@ -126,6 +105,19 @@ var settings = []setting{
 	mk("shutdown-wait-ms", "15000", false, "how long a shutdown waits for requests to finish", integer(func(c *Config) *int { return &c.ShutdownWaitMS })),
 }
 
+// flagValue holds a flag as text until the settings are resolved; boolean settings accept a
+// bare -flag as "true", as the flag package does for its own booleans.
+type flagValue struct {
+	v      string
+	isBool bool
+}
+
+func (f *flagValue) String() string     { return f.v }
+func (f *flagValue) Set(s string) error { f.v = s; return nil }
+
+// IsBoolFlag tells the flag package that -name alone means true.
+func (f *flagValue) IsBoolFlag() bool { return f.isBool }
+
 // envName is the variable a setting is read from.
 func (s setting) envName() string {
 	return "HOLDSLAYER_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
@@ -147,10 +139,12 @@ func (s setting) defaultValue(c *Config) string {
 // HOLDSLAYER_*_FILE), then flags. lookup is os.LookupEnv in main, a map in tests.
 func loadConfig(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (Config, error) {
 	var c Config
-	flagVals := map[string]*string{}
+	flagVals := map[string]*flagValue{}
 	for _, s := range settings {
 		if !s.secret {
-			flagVals[s.name] = fs.String(s.name, s.def, s.help+" (env "+s.envName()+")")
+			v := &flagValue{v: s.def, isBool: s.isBool}
+			flagVals[s.name] = v
+			fs.Var(v, s.name, s.help+" (env "+s.envName()+")")
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -168,7 +162,7 @@ func loadConfig(fs *flag.FlagSet, args []string, lookup func(string) (string, bo
 			return c, err
 		}
 		if set[s.name] {
-			v = *flagVals[s.name]
+			v = flagVals[s.name].v
 		}
 		if v == "" {
 			v = s.defaultValue(&c)
@@ -178,7 +172,7 @@ func loadConfig(fs *flag.FlagSet, args []string, lookup func(string) (string, bo
 		}
 	}
 	c.MaxBodyBytes = 1 << 20
-	return c, c.validate()
+	return c, validate(c)
 }
 
 // source reads the variable, or for a secret the file its _FILE variable names.
@@ -200,7 +194,7 @@ func (s setting) source(lookup func(string) (string, bool)) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-func (c Config) validate() error {
+func validate(c Config) error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
@@ -225,32 +219,6 @@ func parseLevel(s string) (slog.Level, error) {
 		return l, fmt.Errorf("HOLDSLAYER_LOG_LEVEL must be debug, info, warn or error, got %q", s)
 	}
 	return l, nil
-}
-
-// checkListen refuses to serve beyond this machine without a token: a non-loopback address
-// (or all interfaces) with an empty token is an error.
-func checkListen(listen, token string) error {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return fmt.Errorf("listen address %q: %w", listen, err)
-	}
-	if token != "" || isLoopback(host) {
-		return nil
-	}
-	shown := host
-	if shown == "" {
-		shown = "all interfaces"
-	}
-	return fmt.Errorf("refusing to listen on %s (%s) without an API token: set HOLDSLAYER_API_TOKEN "+
-		"(or HOLDSLAYER_API_TOKEN_FILE), or listen on 127.0.0.1", listen, shown)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // printConfig lists every setting with its variable, default and current value; secrets show

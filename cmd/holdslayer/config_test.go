@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdslayer/holdslayer/internal/service"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -114,9 +116,9 @@ func TestCheckListen(t *testing.T) {
 		{"nonsense", "tok", false},
 	}
 	for _, tc := range cases {
-		err := checkListen(tc.listen, tc.token)
+		err := service.CheckListen(tc.listen, tc.token)
 		if (err == nil) != tc.ok {
-			t.Errorf("checkListen(%q, %q) = %v, want ok=%v", tc.listen, tc.token, err, tc.ok)
+			t.Errorf("CheckListen(%q, %q) = %v, want ok=%v", tc.listen, tc.token, err, tc.ok)
 		}
 		if err != nil && tc.listen != "nonsense" && !strings.Contains(err.Error(), "HOLDSLAYER_API_TOKEN") {
 			t.Errorf("error does not say how to fix it: %v", err)
@@ -171,5 +173,20 @@ func TestRunSubcommands(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"config", "-h"}, env(nil), &out, io.Discard); code != 0 {
 		t.Errorf("config -h: %d", code)
+	}
+}
+
+// TestBareBooleanFlags: -simulate alone means true, as with the flag package's own booleans,
+// and the flag after it is still read.
+func TestBareBooleanFlags(t *testing.T) {
+	c, err := load(t, []string{"-simulate", "-listen", "127.0.0.1:9999", "-live-check=false"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Simulate || c.Listen != "127.0.0.1:9999" || c.LiveCheck {
+		t.Errorf("simulate %v listen %q live-check %v", c.Simulate, c.Listen, c.LiveCheck)
+	}
+	if _, err := load(t, []string{"-listen"}, nil); err == nil {
+		t.Error("a string flag without a value was accepted")
 	}
 }

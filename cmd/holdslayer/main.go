@@ -11,11 +11,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+
 	// Embedded zone data, so analytics' ?tz= works on hosts without the tzdata package.
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 	_ "time/tzdata"
+
+	"github.com/holdslayer/holdslayer/internal/service"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			fmt.Fprintln(stderr, "holdslayer:", err)
 			return 2
 		}
-		if err := serve(ctx, cfg, log); err != nil {
+		if err := service.Serve(ctx, cfg, log, service.Options{Version: buildVersion(), Getenv: getenv(lookup)}); err != nil {
 			log.Error("service stopped", "err", err)
 			return 1
 		}
@@ -129,4 +132,10 @@ func buildVersion() string {
 		v += " " + bi.GoVersion
 	}
 	return v
+}
+
+// getenv adapts the variable lookup to os.Getenv's shape (desktop notifications look for a
+// desktop session).
+func getenv(lookup func(string) (string, bool)) func(string) string {
+	return func(k string) string { v, _ := lookup(k); return v }
 }

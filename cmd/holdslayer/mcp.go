@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/holdslayer/holdslayer/api/mcpserver"
+	"github.com/holdslayer/holdslayer/internal/service"
 )
 
 const mcpUsage = `Usage: holdslayer mcp [-url URL] [-local [serve flags]]
@@ -90,12 +91,12 @@ func mcpCommand(ctx context.Context, args []string, lookup func(string) (string,
 // localMCP starts the service's store, bus and call backend in this process (as serve does,
 // without HTTP) and returns an MCP server over them.
 func localMCP(ctx context.Context, cfg Config, log *slog.Logger) (*mcp.Server, func(), error) {
-	svc, err := wire(ctx, cfg, log)
+	svc, err := service.New(ctx, cfg, log, service.Options{Version: buildVersion()})
 	if err != nil {
 		return nil, nil, err
 	}
-	srv := mcpserver.New(mcpserver.Deps{Calls: svc.calls, Store: svc.store, Bus: svc.bus, Log: log, Version: buildVersion()})
-	return srv, svc.close, nil
+	srv := mcpserver.New(mcpserver.Deps{Calls: svc.Calls(), Store: svc.Store(), Bus: svc.Bus(), Log: log, Version: buildVersion()})
+	return srv, svc.Close, nil
 }
 
 // nopWriteCloser keeps the MCP transport from closing our stdout.

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -22,10 +22,7 @@ import (
 // cleanly.
 func TestServeWiresAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := load(t, []string{"-data-dir", dir, "-log-level", "error"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(dir)
 	log := slog.New(slog.DiscardHandler)
 
 	// A previous run's database with a call still on hold.
@@ -40,17 +37,17 @@ func TestServeWiresAndShutsDown(t *testing.T) {
 	_ = old.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := wire(ctx, cfg, log)
+	svc, err := New(ctx, cfg, log, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.close()
+	defer svc.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- svc.run(ctx, ln) }()
+	go func() { errc <- svc.Run(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
 
 	get := func(path string) (int, map[string]any) {
@@ -83,6 +80,10 @@ func TestServeWiresAndShutsDown(t *testing.T) {
 	code, m := get("/api/calls/" + orphan.ID)
 	if code != 200 || m["status"] != "ended" || m["end_reason"] != "service_restart" {
 		t.Errorf("orphaned call after restart: %d %v", code, m)
+	}
+	evs, err := svc.Store().ListEvents(ctx, orphan.ID, []app.EventType{app.EventCallEnded}, 0, 0)
+	if err != nil || len(evs) != 1 || evs[0].Data["reason"] != "service_restart" {
+		t.Errorf("orphaned call's timeline does not say it ended: %v %v", evs, err)
 	}
 	res, err := http.Post(base+"/api/calls/hold-slayer", "application/json", strings.NewReader(`{"number": "+18005550002"}`))
 	if err != nil {
@@ -118,7 +119,7 @@ func TestServeWiresAndShutsDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("shutdown did not finish")
 	}
-	svc.close()
+	svc.Close()
 	st, err := store.Open(context.Background(), cfg.DB, log)
 	if err != nil {
 		t.Fatal(err)
@@ -131,4 +132,12 @@ func TestServeWiresAndShutsDown(t *testing.T) {
 	if c.Status != app.StatusEnded || c.EndReason != "shutdown" {
 		t.Errorf("live call after shutdown: status %s reason %q, want ended/shutdown", c.Status, c.EndReason)
 	}
+}
+
+// testConfig is the binary's default configuration rooted in dir.
+func testConfig(dir string) Config {
+	return Config{Listen: "127.0.0.1:0", DataDir: dir, DB: filepath.Join(dir, "holdslayer.db"),
+		RecordingsDir: filepath.Join(dir, "recordings"), ARIApp: "holdslayer", DialTemplate: "PJSIP/{number}@trunk",
+		MediaHost: "127.0.0.1", MaxCalls: 10, HomeCountry: "1", STTModel: "whisper-1", LiveCheck: true,
+		ShutdownWaitMS: 5000}
 }

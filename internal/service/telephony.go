@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -29,7 +29,7 @@ const (
 // openCalls connects the call engine to Asterisk over ARI. Without an ARI URL (or with
 // --simulate) it starts the simulated Asterisk in-process with three sample companies, so
 // `make run` shows whole calls with no SIP trunk.
-func (svc *service) openCalls(ctx context.Context) error {
+func (svc *Service) openCalls(ctx context.Context) error {
 	ariURL, user, password := svc.cfg.ARIURL, svc.cfg.ARIUser, svc.cfg.ARIPassword
 	var sim *aritest.Server
 	if ariURL == "" || svc.cfg.Simulate {
@@ -61,7 +61,7 @@ func (svc *service) openCalls(ctx context.Context) error {
 		Log:           svc.log.With("component", "engine"),
 		DialTemplate:  svc.cfg.DialTemplate,
 		Policy:        app.DialPolicy{HomeCountryCode: svc.cfg.HomeCountry, AllowInternational: svc.cfg.AllowIntl},
-		Limits:        app.Limits{MaxConcurrentCalls: svc.cfg.MaxCalls},
+		Limits:        svc.limits(),
 		RecordingsDir: svc.cfg.RecordingsDir,
 		Analyzer:      app.NewClassifierAnalyzer(classifier.Config{}),
 	}
@@ -89,15 +89,30 @@ func (svc *service) openCalls(ctx context.Context) error {
 	return nil
 }
 
+// limits are the engine's limits: the injected ones, with the configured concurrency.
+func (svc *Service) limits() app.Limits {
+	l := svc.opts.Limits
+	if l.MaxConcurrentCalls == 0 {
+		l.MaxConcurrentCalls = svc.cfg.MaxCalls
+	}
+	return l
+}
+
 // speechAndNavigation gives the engine its ears, mouth and judgement. With an OpenAI-compatible
 // key: transcription and LLM navigation there. Without one, against the simulated Asterisk:
 // its closed-vocabulary recogniser, so the demo shows transcripts; against a real Asterisk:
 // no transcription (hold and human detection work from the audio alone) and the keyword
 // matcher only. Speech out is espeak-ng.
-func (svc *service) speechAndNavigation(ecfg *app.EngineConfig, sim *aritest.Server) error {
+func (svc *Service) speechAndNavigation(ecfg *app.EngineConfig, sim *aritest.Server) error {
 	log := svc.log.With("component", "speech")
 	sttKey, sttURL := svc.cfg.OpenAIAPIKey, svc.cfg.OpenAIBaseURL
-	if sttKey == "" && sim != nil {
+	switch {
+	case svc.opts.STTBaseURL != "":
+		sttURL = svc.opts.STTBaseURL
+		if sttKey == "" {
+			sttKey = "simulated"
+		}
+	case sttKey == "" && sim != nil:
 		sttKey, sttURL = "simulated", sim.STTBaseURL()
 	}
 	if sttKey != "" {
@@ -132,17 +147,24 @@ func (svc *service) speechAndNavigation(ecfg *app.EngineConfig, sim *aritest.Ser
 
 // startSimulation runs the simulated Asterisk on a loopback port and makes sure the demo has
 // a device to transfer to.
-func (svc *service) startSimulation(ctx context.Context) (*aritest.Server, error) {
-	scenarios := aritest.DemoScenarios()
+func (svc *Service) startSimulation(ctx context.Context) (*aritest.Server, error) {
+	scenarios := svc.opts.Scenarios
+	if scenarios == nil {
+		scenarios = aritest.DemoScenarios()
+	}
+	devices := svc.opts.Devices
+	if devices == nil {
+		devices = map[string]aritest.DeviceBehavior{
+			simDevice: {Mode: aritest.DeviceAnswers, Rings: 2, Greeting: "Hello?"},
+		}
+	}
 	sim, err := aritest.New(aritest.Options{
 		Addr:      "127.0.0.1:0",
 		User:      simUser,
 		Password:  simPassword,
 		Clock:     svc.clock,
 		Scenarios: scenarios,
-		Devices: map[string]aritest.DeviceBehavior{
-			simDevice: {Mode: aritest.DeviceAnswers, Rings: 2, Greeting: "Hello?"},
-		},
+		Devices:   devices,
 		SoundsDir: filepath.Join(svc.cfg.DataDir, "sounds"),
 		Log:       svc.log.With("component", "simulated-asterisk"),
 	})
@@ -150,6 +172,7 @@ func (svc *service) startSimulation(ctx context.Context) (*aritest.Server, error
 		return nil, fmt.Errorf("start the simulated asterisk: %w", err)
 	}
 	svc.closers = append(svc.closers, sim.Close)
+	svc.sim = sim
 	if err := svc.ensureDemoDevice(ctx); err != nil {
 		return nil, err
 	}
@@ -162,7 +185,7 @@ func (svc *service) startSimulation(ctx context.Context) (*aritest.Server, error
 }
 
 // ensureDemoDevice registers the simulated phone once, so a transfer has somewhere to ring.
-func (svc *service) ensureDemoDevice(ctx context.Context) error {
+func (svc *Service) ensureDemoDevice(ctx context.Context) error {
 	devs, err := svc.store.ListDevices(ctx)
 	if err != nil {
 		return fmt.Errorf("list devices: %w", err)
