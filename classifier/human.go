@@ -64,9 +64,17 @@ type HumanDetector struct {
 	// firstAfterSoM: the candidate is the first speech after it (the
 	// announcement ended, a clean gap followed, then this voice).
 	spokeSinceSoM, firstAfterSoM bool
-	candN                        int     // frames since the candidate's onset
-	transN                       int     // speech frames of the candidate in an onset transition
-	eMax, eMin                   float64 // level range of the candidate's speech frames
+	// annChain: the current stretch of speech began as a playback cut-over
+	// (within humanClearFrames of the hold audio stopping); speech that
+	// follows it after pauses shorter than humanChainGapFrames is the same
+	// recording going on, never a candidate. quietRun counts the
+	// consecutive background frames that can end the chain.
+	annChain     bool
+	lastBedMusic bool // the last hold audio heard was music (not speech over music)
+	quietRun     int
+	candN        int     // frames since the candidate's onset
+	transN       int     // speech frames of the candidate in an onset transition
+	eMax, eMin   float64 // level range of the candidate's speech frames
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -124,6 +132,12 @@ const (
 	// loud run it belongs to when that run is at most this long (the model
 	// needs a few frames to call the start of speech "speech").
 	humanOnsetRun = 10
+	// humanChainGapFrames: a pause this long (1 s) ends a stretch of
+	// speech that began as a playback cut-over. Machines start an
+	// announcement within a frame or two of stopping the music; a person
+	// needs longer than humanClearFrames to start talking after the
+	// bridge, and an announcement's own pauses are shorter than this.
+	humanChainGapFrames = 50
 )
 
 // floor returns the lowest frame level of the recent past.
@@ -207,6 +221,14 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	} else {
 		d.loudRun = 0
 	}
+	if quiet {
+		d.quietRun++
+		if d.quietRun >= humanChainGapFrames {
+			d.annChain = false
+		}
+	} else {
+		d.quietRun = 0
+	}
 	// The first frames of a sound that follows a clean gap are judged by a
 	// context window that still holds what came before the gap: their music
 	// and speech-over-music labels are no evidence either way.
@@ -229,6 +251,11 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	case quiet:
 		d.quietSince++
 	}
+	if bedHeard {
+		d.annChain, d.lastBedMusic = false, !som
+	} else if f.Raw == Speech && loud && d.runGap < humanClearFrames && d.lastBedMusic && !d.inCand {
+		d.annChain = true // speech cut in right after the hold audio: a playback
+	}
 	d.sinceSoM = satInc(d.sinceSoM)
 	if som {
 		d.sinceSoM, d.spokeSinceSoM = 0, false
@@ -250,7 +277,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		if bedHeard || f.Smoothed == Music {
 			d.holdEndAt = f.At + FrameDuration
 		}
-		if !speechy || d.runGap < humanClearFrames || d.runSoM < humanSoMGapFrames {
+		if !speechy || d.annChain || d.runGap < humanClearFrames || d.runSoM < humanSoMGapFrames {
 			return Detection{}, false
 		}
 		d.inCand = true

@@ -138,3 +138,26 @@ func TestHumanNotOnMusicResumingAsSpeech(t *testing.T) {
 		t.Fatalf("false human detections %+v", got)
 	}
 }
+
+// A recording that starts the moment the music is cut (no reaction gap),
+// with sentence pauses under 1 s, is a playback, not a person; a voice that
+// starts after a pause of 1 s or more is judged again.
+func TestHumanNotOnPlaybackCutOver(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSilence, 60*time.Millisecond)
+	for i := 0; i < 4; i++ {
+		h.run(kSpeech, 1500*time.Millisecond)
+		h.run(kSilence, 600*time.Millisecond)
+	}
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("human detections %+v on a cut-over announcement, want none", got)
+	}
+	h.run(kSilence, 1200*time.Millisecond)
+	onset := h.at
+	h.run(kSpeech, 2*time.Second)
+	got := h.humans()
+	if len(got) != 1 || got[0].Onset != onset {
+		t.Fatalf("human detections %+v, want one at %v after the chain ended", got, onset)
+	}
+}

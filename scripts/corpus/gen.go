@@ -20,6 +20,11 @@ type generator struct {
 	music   map[string][]source // by split
 	prompts map[string][]source
 	speech  map[string][]source // espeak renderings
+	// For the timelines: agent voice names, rendered announcements and
+	// recorded greeting words, by split.
+	agentVoices map[string][]string
+	announcers  map[string][]source
+	greetings   map[string][]source
 }
 
 func (g *generator) run() error {
@@ -77,12 +82,58 @@ func (g *generator) load() error {
 			g.speech[v.split] = append(g.speech[v.split], source{name: fmt.Sprintf("espeak-%s-%d-%d", v.voice, si, sp), split: v.split, samples: trim(s)})
 		}
 	}
+	g.agentVoices, g.announcers, g.greetings = map[string][]string{}, map[string][]source{}, map[string][]source{}
 	for _, split := range []string{"train", "heldout"} {
-		if len(g.music[split]) == 0 || len(g.prompts[split]) == 0 || len(g.speech[split]) == 0 {
+		g.agentVoices[split] = agentVoiceList(split)
+		for vi, v := range announcerVoices[split] {
+			for ai, text := range announcements {
+				s, err := espeakP(v, text, 150+10*ai, 40+10*vi)
+				if err != nil {
+					return err
+				}
+				g.announcers[split] = append(g.announcers[split], source{name: fmt.Sprintf("announcer-%s-%d", v, ai), split: split, samples: trim(s)})
+			}
+		}
+	}
+	for _, w := range greetingWords {
+		pcm, err := audio.ReadFile(filepath.Join(g.soundsDir, w+".wav"))
+		if err != nil {
+			return fmt.Errorf("greeting word %s: %w", w, err)
+		}
+		s := trim(audio.Resample(pcm.Samples, pcm.Rate, rate))
+		sp := splitOf(w)
+		g.greetings[sp] = append(g.greetings[sp], source{name: w, split: sp, samples: s})
+	}
+	// More speakers for the speech clips (and so for the model): two
+	// renderings per agent base voice of the split, each with its own
+	// variant, speed and pitch, so the model does not learn a handful of
+	// voices.
+	for _, split := range []string{"train", "heldout"} {
+		vars := agentVariants[split]
+		for bi, b := range agentBases[split] {
+			for k := 0; k < 2; k++ {
+				n := bi*2 + k
+				v := b
+				if vv := vars[(n*3+1)%len(vars)]; vv != "" {
+					v = b + "+" + vv
+				}
+				sp, pi := 130+(n*37)%80, 25+(n*29)%50
+				s, err := espeakP(v, sentences[(n+3)%len(sentences)], sp, pi)
+				if err != nil {
+					return err
+				}
+				g.speech[split] = append(g.speech[split], source{name: fmt.Sprintf("espeak-%s-s%d-p%d", v, sp, pi), split: split, samples: trim(s)})
+			}
+		}
+	}
+	for _, split := range []string{"train", "heldout"} {
+		if len(g.music[split]) == 0 || len(g.prompts[split]) == 0 || len(g.speech[split]) == 0 ||
+			len(g.greetings[split]) == 0 || len(g.announcers[split]) == 0 {
 			return fmt.Errorf("split %s lacks sources (music %d, prompts %d, voices %d)", split,
 				len(g.music[split]), len(g.prompts[split]), len(g.speech[split]))
 		}
-		g.log.Info("sources", "split", split, "music", len(g.music[split]), "prompts", len(g.prompts[split]), "espeak", len(g.speech[split]))
+		g.log.Info("sources", "split", split, "music", len(g.music[split]), "prompts", len(g.prompts[split]), "espeak", len(g.speech[split]),
+			"agent_voices", len(g.agentVoices[split]), "greeting_words", len(g.greetings[split]))
 	}
 	return nil
 }

@@ -125,3 +125,81 @@ func gsmRoundTrip(s []int16) ([]int16, error) {
 	}
 	return pcm.Samples, nil
 }
+
+// Agent voices for the timelines: an espeak base voice with a variant. The
+// held-out split uses base voices and variants the train split never uses.
+var (
+	agentBases    = map[string][]string{"train": {"en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-us-nyc"}, "heldout": {"en-029", "en-gb-x-rp", "en-gb-x-gbcwmd"}}
+	agentVariants = map[string][]string{"train": {"", "m1", "m3", "m6", "f1", "f3", "f5", "klatt", "edward", "linda"}, "heldout": {"m2", "m4", "f2", "f4", "klatt2", "Annie", "david"}}
+)
+
+// agentVoiceList is every base+variant voice of a split.
+func agentVoiceList(split string) []string {
+	var out []string
+	for _, b := range agentBases[split] {
+		for _, v := range agentVariants[split] {
+			if v == "" {
+				out = append(out, b)
+			} else {
+				out = append(out, b+"+"+v)
+			}
+		}
+	}
+	return out
+}
+
+// announcerVoices read the hold announcements in some calls (others use the
+// recorded prompts); split like the agents, and never an agent's voice.
+var announcerVoices = map[string][]string{"train": {"en-us+m7", "en-gb+f5"}, "heldout": {"en-gb-x-rp+m5", "en-029+f2"}}
+
+var announcements = []string{
+	"Your call is important to us. Please stay on the line and the next available agent will be with you shortly.",
+	"Thank you for holding. All of our representatives are currently busy assisting other customers.",
+	"Did you know you can manage your account online? Visit our website any time.",
+	"We are experiencing higher than normal call volumes. Please continue to hold.",
+}
+
+// greetingWords are recorded prompt files a greeting can be built from.
+var greetingWords = []string{"hello", "im-sorry", "one-moment-please", "auth-thankyou", "privacy-thankyou",
+	"sorry", "demo-thanks", "queue-thankyou", "your", "telephone-number", "extension", "hello-world", "goodbye", "number"}
+
+// espeakP renders text with a voice, speed and pitch into 8 kHz samples.
+func espeakP(voice, text string, speed, pitch int) ([]int16, error) {
+	f, err := os.CreateTemp("", "espeak-*.wav")
+	if err != nil {
+		return nil, fmt.Errorf("temp file: %w", err)
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	cmd := exec.Command("espeak-ng", "-v", voice, "-s", fmt.Sprint(speed), "-p", fmt.Sprint(pitch), "-w", f.Name(), text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("espeak-ng -v %s: %w: %s", voice, err, out)
+	}
+	pcm, err := audio.ReadFile(f.Name())
+	if err != nil {
+		return nil, err
+	}
+	return audio.Resample(pcm.Samples, pcm.Rate, rate), nil
+}
+
+// soxShift changes pitch (cents) and tempo with sox; -R seeds sox's random
+// generators and -D turns dither off, so the output is repeatable.
+func soxShift(s []int16, sh shift) ([]int16, error) {
+	dir, err := os.MkdirTemp("", "shift")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	in, back := filepath.Join(dir, "in.wav"), filepath.Join(dir, "out.wav")
+	if err := audio.WriteFile(in, s, rate); err != nil {
+		return nil, err
+	}
+	if out, err := exec.Command("sox", "-R", "-D", in, back, "pitch", fmt.Sprintf("%.0f", sh.cents), "tempo", "-s", fmt.Sprintf("%.3f", sh.tempo)).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("sox pitch/tempo: %w: %s", err, out)
+	}
+	pcm, err := audio.ReadFile(back)
+	if err != nil {
+		return nil, err
+	}
+	return pcm.Samples, nil
+}

@@ -5,11 +5,19 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
+// timelinesPerSplit is the number of whole calls per split; about three in
+// four reach a person.
+const timelinesPerSplit = 64
+
 // timelines writes whole calls: ringback, IVR prompts, hold music with
-// announcements over it and pauses in the music, then (or not) a live
-// greeting in an espeak voice (the IVR uses the recorded Asterisk voice).
+// announcements (over the music, over ducked music, or with the music
+// stopped), pauses in the music, then (or not) a live agent: an espeak voice
+// with its own variant, speed and pitch, or a greeting built from recorded
+// prompt files shifted in pitch and tempo. Each call has its own seed, so
+// the calls are generated in parallel and still deterministic.
 func (g *generator) timelines() error {
 	f, err := os.Create(filepath.Join(g.out, "timelines.tsv"))
 	if err != nil {
@@ -17,98 +25,228 @@ func (g *generator) timelines() error {
 	}
 	defer f.Close()
 	fmt.Fprintln(f, "file\tsplit\thuman_onset\tcondition\tdescription")
-	per := 14
+	per := timelinesPerSplit
 	if g.small {
-		per = 3
+		per = 4
 	}
+	type job struct {
+		idx, k int
+		split  string
+	}
+	type result struct {
+		row string
+		err error
+	}
+	var jobs []job
 	idx := 0
-	conds := []string{"clean", "ulaw", "gsm", "white20", "pink10", "band", "quiet", "lost", "alaw", "hum", "comfort", "loud", "white10", "pink20"}
 	for _, split := range []string{"train", "heldout"} {
 		for k := 0; k < per; k++ {
 			idx++
-			r := rand.New(rand.NewPCG(uint64(1000+idx), 0x71e))
-			human := k%3 != 2 // two of three reach a person
-			s, onset, desc := g.timeline(r, split, human)
-			cond := conds[k%len(conds)]
-			s, err := condition(r, cond, s)
-			if err != nil {
-				return err
-			}
-			name := fmt.Sprintf("timelines/%s-%02d-%s.wav", split, idx, cond)
-			if err := writeWAV(filepath.Join(g.out, name), s); err != nil {
-				return err
-			}
-			on := "-1"
-			if onset >= 0 {
-				on = fmt.Sprintf("%.3f", float64(onset)/rate)
-			}
-			fmt.Fprintf(f, "%s\t%s\t%s\t%s\t%s\n", name, split, on, cond, desc)
+			jobs = append(jobs, job{idx, k, split})
 		}
+	}
+	results := make([]result, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			row, err := g.writeTimeline(j.idx, j.k, j.split)
+			results[i] = result{row, err}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		fmt.Fprintln(f, r.row)
 	}
 	return nil
 }
 
-func (g *generator) timeline(r *rand.Rand, split string, human bool) ([]int16, int, string) {
+func (g *generator) writeTimeline(idx, k int, split string) (string, error) {
+	r := rand.New(rand.NewPCG(uint64(2000+idx), 0x71e2))
+	human := k%4 != 3 // three of four reach a person
+	s, onset, desc, err := g.timeline(r, split, human)
+	if err != nil {
+		return "", err
+	}
+	cond := conditions[(k*5+idx/3)%len(conditions)]
+	s, err = condition(r, cond, s)
+	if err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("timelines/%s-%03d-%s.wav", split, idx, cond)
+	if err := writeWAV(filepath.Join(g.out, name), s); err != nil {
+		return "", err
+	}
+	on := "-1"
+	if onset >= 0 {
+		on = fmt.Sprintf("%.3f", float64(onset)/rate)
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", name, split, on, cond, desc), nil
+}
+
+// announcement styles while on hold.
+const (
+	annOver    = iota // the music goes on at full level under the voice
+	annDucked         // the music is lowered 10-18 dB under the voice
+	annStopped        // the music stops for the announcement (short cut-over gaps)
+)
+
+var annNames = []string{"over", "ducked", "stopped"}
+
+func (g *generator) timeline(r *rand.Rand, split string, human bool) ([]int16, int, string, error) {
 	var s []int16
 	sec := func(x float64) int { return int(x * rate) }
 	add := func(x []int16) { s = append(s, x...) }
+	uni := func(a, b float64) float64 { return a + (b-a)*r.Float64() }
 	desc := ""
-	// Ringback: two or three rings of a plan.
+	// Ringback: a few rings of a plan.
 	ring := tonePlans[r.IntN(3)]
-	ringLen := map[string]float64{"ringback-us": 12, "ringback-uk": 6, "ringback-eu": 10}[ring.kind]
-	add(setLevel(tone(ring, sec(ringLen), 0, 12000), -18))
+	ringLen := map[string]float64{"ringback-us": 12, "ringback-uk": 6, "ringback-eu": 10}[ring.kind] * uni(0.5, 1)
+	add(setLevel(tone(ring, sec(ringLen), 0, 12000), uni(-24, -14)))
 	desc += ring.kind
-	if !human && r.IntN(3) == 0 {
+	if !human && r.IntN(4) == 0 {
 		// Never answered properly: busy or intercept.
 		b := tonePlans[3+r.IntN(7)]
 		add(setLevel(tone(b, sec(8), 0, 12000), -18))
-		return s, -1, desc + "+" + b.kind
+		return s, -1, desc + "+" + b.kind, nil
 	}
-	add(make([]int16, sec(0.4)))
+	add(make([]int16, sec(uni(0.2, 0.8))))
 	// IVR prompts (recorded voice).
-	for i := 0; i < 1+r.IntN(2); i++ {
+	ivrLevel := uni(-24, -14)
+	for i := 0; i < 1+r.IntN(3); i++ {
 		p := pick(r, g.prompts[split])
-		add(setLevel(p.samples, -20))
-		add(make([]int16, sec(0.3+0.5*r.Float64())))
+		add(setLevel(p.samples, ivrLevel+uni(-2, 2)))
+		add(make([]int16, sec(uni(0.3, 1.0))))
 	}
-	// Hold: music with announcements over it and pauses in the music.
+	// Hold: music with announcements and pauses. Announcements are the
+	// recorded voice or an espeak announcer voice, with this call's style.
 	m := pick(r, g.music[split])
-	holdLen := 25 + 20*r.Float64()
+	musicLevel := uni(-28, -16)
+	style := r.IntN(3)
+	announcer := pick(r, g.announcers[split])
+	holdLen := uni(20, 45)
 	if !human {
-		holdLen = 60
+		holdLen = uni(45, 70)
 	}
 	mpos := r.IntN(len(m.samples) / 2)
-	music := func(n int) []int16 {
+	music := func(n int, db float64) []int16 {
 		out := make([]int16, n)
 		for i := range out {
 			out[i] = m.samples[(mpos+i)%len(m.samples)]
 		}
 		mpos += n
-		return setLevel(out, -22)
+		return setLevel(out, db)
+	}
+	announce := func() []int16 {
+		if r.IntN(2) == 0 {
+			p := pick(r, g.prompts[split])
+			return p.samples
+		}
+		return announcer.samples
 	}
 	start := len(s)
+	nAnn := 0
 	for float64(len(s)-start)/rate < holdLen {
-		add(music(sec(6 + 6*r.Float64())))
-		switch r.IntN(3) {
-		case 0: // announcement over the music (music continues under it)
-			p := pick(r, g.prompts[split])
-			ann := setLevel(p.samples, -16)
-			add(mix(ann, music(len(ann))))
-		case 1: // a pause in the music
-			add(make([]int16, sec(0.5+1.5*r.Float64())))
+		add(music(sec(uni(4, 12)), musicLevel))
+		switch r.IntN(4) {
+		case 0, 1: // an announcement
+			nAnn++
+			ann := setLevel(announce(), musicLevel+uni(2, 10))
+			switch style {
+			case annOver:
+				add(mix(ann, music(len(ann), musicLevel)))
+			case annDucked:
+				add(mix(ann, fade(music(len(ann), musicLevel-uni(10, 18)))))
+			case annStopped:
+				add(make([]int16, sec(uni(0, 0.15))))
+				add(ann)
+				add(make([]int16, sec(uni(0, 0.15))))
+			}
+		case 2: // a pause in the music
+			add(make([]int16, sec(uni(0.5, 3))))
 		}
 	}
-	desc += "+ivr+hold(" + m.name + ")"
+	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s)", m.name, annNames[style], nAnn, announcer.name)
 	if !human {
-		return s, -1, desc
+		return s, -1, desc, nil
 	}
-	add(make([]int16, sec(0.3+0.9*r.Float64())))
+	// The agent picks up: the music stops, a short gap, then a greeting,
+	// a pause (conversational turn), and more speech.
+	add(make([]int16, sec(uni(0.2, 1.5))))
 	onset := len(s)
-	v := pick(r, g.speech[split])
-	add(setLevel(v.samples, -18+6*r.Float64()))
-	add(make([]int16, sec(1.5)))
-	v2 := pick(r, g.speech[split])
-	add(setLevel(v2.samples, -18))
+	agentLevel := uni(-26, -12)
+	var a1, a2 []int16
+	var who string
+	if r.IntN(4) == 0 && len(g.greetings[split]) > 0 {
+		sh := shift{cents: uni(-500, 300), tempo: uni(0.85, 1.15)}
+		who = fmt.Sprintf("recorded(pitch%+.0f,tempo%.2f)", sh.cents, sh.tempo)
+		var err error
+		if a1, err = g.greeting(r, split, sh, 1+r.IntN(2)); err != nil {
+			return nil, 0, "", err
+		}
+		if a2, err = g.greeting(r, split, sh, 2+r.IntN(2)); err != nil {
+			return nil, 0, "", err
+		}
+	} else {
+		v := pick1(r, g.agentVoices[split])
+		speed, pitch := 130+r.IntN(80), 25+r.IntN(50)
+		who = fmt.Sprintf("espeak(%s,s%d,p%d)", v, speed, pitch)
+		var err error
+		if a1, err = espeakP(v, pick1(r, greetings), speed, pitch); err != nil {
+			return nil, 0, "", err
+		}
+		if a2, err = espeakP(v, pick1(r, sentences), speed, pitch); err != nil {
+			return nil, 0, "", err
+		}
+		a1, a2 = trim(a1), trim(a2)
+	}
+	add(setLevel(a1, agentLevel))
+	add(make([]int16, sec(uni(0.4, 2))))
+	add(setLevel(a2, agentLevel+uni(-3, 3)))
 	add(make([]int16, sec(2)))
-	return s, onset, desc + "+human(" + v.name + ")"
+	return s, onset, desc + "+human(" + who + ")", nil
+}
+
+// fade ramps the first and last 50 ms of a ducked bed so it does not click.
+func fade(s []int16) []int16 {
+	n := min(len(s)/2, rate/20)
+	for i := 0; i < n; i++ {
+		g := float64(i) / float64(n)
+		s[i] = int16(float64(s[i]) * g)
+		s[len(s)-1-i] = int16(float64(s[len(s)-1-i]) * g)
+	}
+	return s
+}
+
+func pick1(r *rand.Rand, xs []string) string { return xs[r.IntN(len(xs))] }
+
+// greetings are the first words of an agent: short, then a pause, then more.
+var greetings = []string{
+	"Hello?", "Hi, thanks for holding.", "Hello, this is Mark.", "Good morning, accounts, Priya speaking.",
+	"Yeah, hi, how can I help?", "Thank you for waiting, this is Tom.", "Hello, you're through to support.",
+	"Hi there.", "Customer care, Lisa speaking.", "Sorry to keep you waiting.",
+}
+
+// shift is a pitch and tempo change applied with sox to recorded prompts,
+// so a greeting built from them sounds like another person.
+type shift struct{ cents, tempo float64 }
+
+// greeting concatenates n recorded greeting words of the split with short
+// pauses and shifts the result's pitch and tempo.
+func (g *generator) greeting(r *rand.Rand, split string, sh shift, n int) ([]int16, error) {
+	var out []int16
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			out = append(out, make([]int16, int((0.05+0.2*r.Float64())*rate))...)
+		}
+		out = append(out, pick(r, g.greetings[split]).samples...)
+	}
+	return soxShift(out, sh)
 }

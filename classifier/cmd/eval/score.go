@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/holdslayer/holdslayer/classifier"
 )
@@ -133,6 +134,7 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 	fmt.Fprintf(w, "== timelines, split %s ==\n", split)
 	var lat []float64
 	falseTransfers, missed, humans, calls := 0, 0, 0, 0
+	styles := map[string]*styleStats{}
 	for _, r := range rows {
 		if len(r) < 5 || r[1] != split {
 			continue
@@ -185,6 +187,19 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 			}
 		}
 		fmt.Fprintf(w, "  %-34s onset %7s  %-22s %v\n", filepath.Base(r[0]), r[2], verdict, events)
+		st := styles[announcementStyle(r[4])]
+		if st == nil {
+			st = &styleStats{}
+			styles[announcementStyle(r[4])] = st
+		}
+		st.calls++
+		st.falseHuman += bad
+		if onset >= 0 {
+			st.humans++
+			if detected >= 0 {
+				st.lat = append(st.lat, detected-onset)
+			}
+		}
 	}
 	sort.Float64s(lat)
 	fmt.Fprintf(w, "calls %d, with human %d, detected %d, missed %d, false human detections %d\n",
@@ -193,7 +208,42 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		fmt.Fprintf(w, "latency from human onset: median %.2fs p90 %.2fs max %.2fs\n",
 			quantile(lat, 0.5), quantile(lat, 0.9), lat[len(lat)-1])
 	}
+	var names []string
+	for k := range styles {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "by announcement style (over: music under the voice; ducked; stopped: music cut for the voice):")
+	for _, k := range names {
+		st := styles[k]
+		sort.Float64s(st.lat)
+		fmt.Fprintf(w, "  %-8s calls %2d, with human %2d, detected %2d, false human %2d", k, st.calls, st.humans, len(st.lat), st.falseHuman)
+		if len(st.lat) > 0 {
+			fmt.Fprintf(w, ", latency median %.2fs p90 %.2fs", quantile(st.lat, 0.5), quantile(st.lat, 0.9))
+		}
+		fmt.Fprintln(w)
+	}
 	return nil
+}
+
+// styleStats are the timeline results of one announcement style.
+type styleStats struct {
+	calls, humans, falseHuman int
+	lat                       []float64
+}
+
+// announcementStyle reads the style from a timeline description
+// ("...hold(music,ann=ducked*3,...)..."); "none" for calls without hold.
+func announcementStyle(desc string) string {
+	i := strings.Index(desc, "ann=")
+	if i < 0 {
+		return "none"
+	}
+	rest := desc[i+4:]
+	if j := strings.IndexAny(rest, "*,)"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
 }
 
 // quantile uses the nearest-rank method on sorted xs.
