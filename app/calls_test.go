@@ -517,3 +517,49 @@ func TestShutdownEndsLiveCalls(t *testing.T) {
 		}
 	})
 }
+
+// TestAudioClassifiedOnChangeOnly: a long hold with a label that flickers reports each lasting
+// change once, never the same label twice in a row, never twice within a second, and the
+// last event carries the label the call ends up with.
+func TestAudioClassifiedOnChangeOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		defer e.close()
+		c, s, _ := e.onHold(app.CallRequest{})
+		hear := func(label string, d time.Duration) {
+			for range int(d / (20 * time.Millisecond)) {
+				s.Hear(label, "", 0.9)
+				e.sleep(20 * time.Millisecond)
+			}
+		}
+		hear(app.AudioMusic, 30*time.Second)
+		for range 10 { // the smoothed label wavers quickly for a while
+			hear(app.AudioSpeech, 200*time.Millisecond)
+			hear(app.AudioMusic, 300*time.Millisecond)
+		}
+		hear(app.AudioMusic, 2*time.Second)
+		hear(app.AudioSilence, 1500*time.Millisecond) // a lasting change during the rate limit's wait
+		hear(app.AudioSpeech, 300*time.Millisecond)   // a short one, then the final label
+		hear(app.AudioMusic, 5*time.Second)
+		evs := e.find(c.ID, app.EventAudioClassified)
+		var got []string
+		for i, ev := range evs {
+			got = append(got, ev.Data["audio_type"].(string))
+			if i > 0 {
+				if got[i] == got[i-1] {
+					t.Errorf("event %d repeats %q", i, got[i])
+				}
+				if gap := ev.Timestamp.Sub(evs[i-1].Timestamp); gap < time.Second {
+					t.Errorf("event %d only %v after the previous one", i, gap)
+				}
+			}
+		}
+		if len(got) == 0 || got[0] != app.AudioMusic || got[len(got)-1] != app.AudioMusic || !slices.Contains(got, app.AudioSilence) {
+			t.Fatalf("labels reported: %v", got)
+		}
+		if len(got) > 10 { // at most one a second while the label wavered
+			t.Fatalf("%d audio_classified events for %v", len(got), got)
+		}
+		t.Logf("labels reported: %v", got)
+	})
+}

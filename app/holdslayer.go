@@ -22,7 +22,6 @@ const (
 type classState struct {
 	emitted   string
 	emittedAt time.Time
-	pending   bool
 	heard     time.Duration // audio heard so far, the analyzer's time base
 }
 
@@ -98,7 +97,11 @@ func (c *call) onFrame(fr AudioFrame) *endCause {
 	return nil
 }
 
-// classified keeps AudioType current and emits audio_classified on change, at most once a second.
+// classified keeps AudioType current and emits audio_classified when the label changes, at
+// most once a second: a label that differs from the last one reported is reported as soon as
+// a second has passed since then (the latest label wins, so a change that lasts is never
+// lost), and a flicker that is back to the reported label by then is not reported at all.
+// Each event therefore means "this label from now on", which is how the timeline reads them.
 func (c *call) classified(a Analysis) {
 	if a.Label == "" {
 		return
@@ -107,14 +110,13 @@ func (c *call) classified(a Analysis) {
 		c.state.AudioType = a.Label
 		c.publish()
 	}
-	if a.Label != c.class.emitted {
-		c.class.pending = true
-	}
-	now := c.clk.Now()
-	if !c.class.pending || (!c.class.emittedAt.IsZero() && now.Sub(c.class.emittedAt) < audioClassifiedInterval) {
+	if a.Label == c.class.emitted {
 		return
 	}
-	c.class.pending = false
+	now := c.clk.Now()
+	if !c.class.emittedAt.IsZero() && now.Sub(c.class.emittedAt) < audioClassifiedInterval {
+		return
+	}
 	c.class.emitted, c.class.emittedAt = a.Label, now
 	c.emit(EventAudioClassified, map[string]any{"audio_type": a.Label, "confidence": round3(a.Confidence), "features": a.Features.Map()})
 }

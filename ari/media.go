@@ -25,6 +25,7 @@ const (
 	PayloadSlin16 = 118
 	PayloadULaw   = 0
 	frameBuffer   = 50 // frames (1 s) a slow consumer may fall behind before the oldest drop
+	maxCatchUp    = 25 // frames played at once after the receiver was not scheduled for a while
 )
 
 // MediaStats is what a media session saw, for logs and benchmarks.
@@ -158,18 +159,30 @@ func (s *RTPSource) tickLoop() {
 	frameLen := s.format.rate * int(FrameDuration/time.Millisecond) / 1000
 	t := s.clk.NewTicker(FrameDuration)
 	defer t.Stop()
+	// Frames are due by the clock, not by ticks: a ticker drops ticks while this goroutine is
+	// not scheduled, and playing one frame per tick would then fall behind the sender until
+	// the jitter buffer overflows and cuts pieces out of the audio. Each tick plays every
+	// frame due since the last one (a long stall skips ahead, bounded like the sender's).
+	start := s.clk.Now()
+	var done int64
 	for {
 		select {
 		case <-t.C():
-			s.mu.Lock()
-			samples := s.jb.pop()
-			s.mu.Unlock()
-			f := app.AudioFrame{Samples: samples}
-			if samples == nil {
-				f = app.AudioFrame{Samples: make([]int16, frameLen), Filled: true}
-				s.filled.Add(1)
+			due := int64(s.clk.Now().Sub(start) / FrameDuration)
+			if due-done > maxCatchUp {
+				done = due - maxCatchUp
 			}
-			s.emit(f)
+			for ; done < due; done++ {
+				s.mu.Lock()
+				samples := s.jb.pop()
+				s.mu.Unlock()
+				f := app.AudioFrame{Samples: samples}
+				if samples == nil {
+					f = app.AudioFrame{Samples: make([]int16, frameLen), Filled: true}
+					s.filled.Add(1)
+				}
+				s.emit(f)
+			}
 		case <-s.stop:
 			return
 		}

@@ -71,8 +71,11 @@ func (k *RTPSink) Play(ctx context.Context, samples []int16, rate int) error {
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: PayloadULaw, SSRC: k.ssrc}}
 	buf := make([]byte, 0, 12+frame)
 	pcm := make([]int16, frame)
-	for off := 0; off < len(samples); off += frame {
-		if off > 0 {
+	// Frames go out as they fall due by the clock, not one per tick: a ticker drops ticks while
+	// this goroutine is not scheduled, which would stretch the speech with gaps.
+	start := k.clk.Now()
+	for off, sent := 0, int64(0); off < len(samples); off, sent = off+frame, sent+1 {
+		for sent > 0 && int64(k.clk.Now().Sub(start)/FrameDuration) < sent {
 			select {
 			case <-t.C():
 			case <-ctx.Done():

@@ -1,6 +1,8 @@
 package navigator
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -69,7 +71,37 @@ func ParseMenu(transcript string) []MenuOption {
 	return dedupe(out)
 }
 
+// exampleFillers introduce examples, not what an option is for: "for example, say billing"
+// offers "billing", not an option labelled "example".
+var exampleFillers = [][]string{{"for", "example"}, {"for", "instance"}, {"such", "as"}, {"e", "g"}}
+
+// dropFillers removes exampleFillers from a sentence's tokens.
+func dropFillers(toks []string) []string {
+	out := make([]string, 0, len(toks))
+next:
+	for i := 0; i < len(toks); i++ {
+		for _, f := range exampleFillers {
+			if i+len(f) <= len(toks) && equalWords(toks[i:i+len(f)], f) {
+				i += len(f) - 1
+				continue next
+			}
+		}
+		out = append(out, toks[i])
+	}
+	return out
+}
+
+func equalWords(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
 func parseSentence(toks []string) []MenuOption {
+	toks = dropFillers(toks)
 	var occ []occurrence
 	for i := 0; i < len(toks); i++ {
 		switch {
@@ -279,8 +311,42 @@ func (m *Matcher) expand(text string) map[string]bool {
 // Choose picks the best option for intent, or a fallback to a person; ok is false when the
 // menu offers neither (the engine may ask the LLM, or wait for the menu to repeat).
 func (m *Matcher) Choose(intent string, options []MenuOption) (Choice, bool) {
+	ranked := m.rank(intent, options, false)
+	if len(ranked) == 0 {
+		return Choice{}, false
+	}
+	return ranked[0], true
+}
+
+// Escalate picks the next choice for a menu that came back after the options in tried were
+// chosen (the company did not accept them): the next best option for the intent, then the
+// representative/agent/operator fallbacks, then key 0 if the menu offers it. ok is false when
+// every such option was tried.
+func (m *Matcher) Escalate(intent string, options, tried []MenuOption) (Choice, bool) {
+	var prev []string
+	for _, t := range tried {
+		prev = append(prev, optionName(t))
+	}
+	for _, c := range m.rank(intent, options, true) {
+		if containsOption(tried, c.Option) {
+			continue
+		}
+		c.Reason = "the menu came back after choosing " + strings.Join(prev, ", ") + "; next: " + c.Reason
+		return c, true
+	}
+	return Choice{}, false
+}
+
+// rank orders the options worth choosing for intent: those matching it (best score first,
+// then as heard), then the fallbacks to a person in fallbackCues order, and with zero also
+// the key 0 as the last resort.
+func (m *Matcher) rank(intent string, options []MenuOption, zero bool) []Choice {
 	want := m.expand(intent)
-	best, bestScore := -1, 0.0
+	type scored struct {
+		i     int
+		score float64
+	}
+	var matches []scored
 	for i, o := range options {
 		if isNavigationOption(o.Label) {
 			continue
@@ -295,22 +361,137 @@ func (m *Matcher) Choose(intent string, options []MenuOption) (Choice, bool) {
 				n++
 			}
 		}
-		score := float64(n) / float64(min(len(want), len(have)))
-		if score > bestScore {
-			best, bestScore = i, score
+		if score := float64(n) / float64(min(len(want), len(have))); score >= m.minScore {
+			matches = append(matches, scored{i, score})
 		}
 	}
-	if best >= 0 && bestScore >= m.minScore {
-		return Choice{Option: options[best], Score: bestScore, Reason: "matches intent"}, true
+	slices.SortStableFunc(matches, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	var out []Choice
+	for _, s := range matches {
+		out = append(out, Choice{Option: options[s.i], Score: s.score, Reason: "matches intent"})
 	}
 	for _, cue := range fallbackCues {
 		for _, o := range options {
-			if containsPhrase(words(o.Label+" "+o.Say), words(cue)) && !isNavigationOption(o.Label) {
-				return Choice{Option: o, Fallback: true, Reason: "no option matches the intent; " + cue}, true
+			if containsPhrase(words(o.Label+" "+o.Say), words(cue)) && !isNavigationOption(o.Label) && !chosen(out, o) {
+				out = append(out, Choice{Option: o, Fallback: true, Reason: "no option matches the intent; " + cue})
 			}
 		}
 	}
-	return Choice{}, false
+	if zero {
+		for _, o := range options {
+			if o.Key == "0" && !chosen(out, o) {
+				out = append(out, Choice{Option: o, Fallback: true, Reason: "key 0 is offered"})
+			}
+		}
+	}
+	return out
+}
+
+func chosen(cs []Choice, o MenuOption) bool {
+	for _, c := range cs {
+		if c.Option == o {
+			return true
+		}
+	}
+	return false
+}
+
+// sameChoice says whether two options are the same action (same key, or the same words).
+func sameChoice(a, b MenuOption) bool {
+	if a.Key != "" || b.Key != "" {
+		return a.Key == b.Key
+	}
+	return strings.EqualFold(a.Say, b.Say)
+}
+
+func containsOption(list []MenuOption, o MenuOption) bool {
+	for _, x := range list {
+		if sameChoice(x, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// offers says whether list has o with the same label (keys are reused from menu to menu).
+func offers(list []MenuOption, o MenuOption) bool {
+	for _, x := range list {
+		if sameChoice(x, o) && strings.EqualFold(x.Label, o.Label) {
+			return true
+		}
+	}
+	return false
+}
+
+// optionName is how a decision names an option: the words said, or "key N".
+func optionName(o MenuOption) string {
+	if o.Key != "" {
+		return "key " + o.Key
+	}
+	return strconv.Quote(o.Say)
+}
+
+// MenuMemory remembers the menus a call answered and what it chose for each, so a menu that
+// comes back (the company rejected or did not hear the choice) is answered differently
+// instead of looping on the same choice until the company hangs up.
+type MenuMemory struct {
+	menus []answeredMenu
+}
+
+type answeredMenu struct {
+	options []MenuOption
+	chosen  []MenuOption
+}
+
+// Tried returns the choices already made for the menu these options belong to (nil for a
+// menu not answered before).
+func (mm *MenuMemory) Tried(options []MenuOption) []MenuOption {
+	if mm == nil {
+		return nil
+	}
+	if i := mm.find(options); i >= 0 {
+		return mm.menus[i].chosen
+	}
+	return nil
+}
+
+// Chose records that choice was made for the menu of options.
+func (mm *MenuMemory) Chose(options []MenuOption, choice MenuOption) {
+	i := mm.find(options)
+	if i < 0 {
+		mm.menus = append(mm.menus, answeredMenu{options: slices.Clone(options), chosen: []MenuOption{choice}})
+		return
+	}
+	am := &mm.menus[i]
+	am.chosen = append(am.chosen, choice)
+	for _, o := range options {
+		if !offers(am.options, o) {
+			am.options = append(am.options, o)
+		}
+	}
+}
+
+// find is the index of the answered menu these options belong to, or -1. A menu is the same
+// when one of its earlier choices is offered again and at least half of the smaller menu's
+// options are shared (a re-prompt may be heard only in part).
+func (mm *MenuMemory) find(options []MenuOption) int {
+	for i := len(mm.menus) - 1; i >= 0; i-- {
+		am := mm.menus[i]
+		hit := false
+		for _, c := range am.chosen {
+			hit = hit || offers(options, c)
+		}
+		shared := 0
+		for _, o := range options {
+			if offers(am.options, o) {
+				shared++
+			}
+		}
+		if hit && 2*shared >= min(len(options), len(am.options)) {
+			return i
+		}
+	}
+	return -1
 }
 
 // isNavigationOption marks options that only move within the menu.

@@ -2,6 +2,7 @@ package navigator
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +32,9 @@ func TestParseMenu(t *testing.T) {
 		{"Para español, oprima el nueve. For English, press 1.", []MenuOption{{Key: "1", Label: "english"}}},
 		{"Press one if you are a new customer. Press two if you are an existing customer.", []MenuOption{{Key: "1", Label: "you are a new customer"}, {Key: "2", Label: "you are an existing customer"}}},
 		{"Enter 3 for pharmacy refills.", []MenuOption{{Key: "3", Label: "pharmacy refills"}}},
+		{"Welcome to Globex. In a few words, tell me why you are calling. For example, say billing, or say representative.",
+			[]MenuOption{{Say: "billing", Label: "billing"}, {Say: "representative", Label: "representative"}}},
+		{"For instance, say billing.", []MenuOption{{Say: "billing", Label: "billing"}}},
 	}
 	for _, c := range cases {
 		got := ParseMenu(c.in)
@@ -86,5 +90,58 @@ func TestMenuEventData(t *testing.T) {
 	opts := d["options"].([]map[string]any)
 	if d["transcript"] != "press 1 for sales" || len(opts) != 1 || opts[0]["key"] != "1" || opts[0]["label"] != "sales" {
 		t.Fatalf("%v", d)
+	}
+}
+
+// TestEscalateOnRepeatedMenu: a menu that comes back after it was answered gets the next best
+// option, then the person fallbacks, then key 0, never a choice already tried.
+func TestEscalateOnRepeatedMenu(t *testing.T) {
+	m := NewMatcher(MatcherConfig{})
+	globex := ParseMenu("For example, say billing, or say representative.")
+	var mem MenuMemory
+	c, ok := m.Choose("question about my bill", globex)
+	if !ok || c.Option.Say != "billing" || c.Fallback {
+		t.Fatalf("first choice %+v %v", c, ok)
+	}
+	mem.Chose(globex, c.Option)
+	again := ParseMenu("Sorry, I didn't catch that. For example, say billing, or say representative.")
+	tried := mem.Tried(again)
+	if len(tried) != 1 || tried[0].Say != "billing" {
+		t.Fatalf("tried %+v", tried)
+	}
+	c, ok = m.Escalate("question about my bill", again, tried)
+	if !ok || c.Option.Say != "representative" || !c.Fallback || !strings.Contains(c.Reason, `"billing"`) {
+		t.Fatalf("escalation %+v %v", c, ok)
+	}
+	mem.Chose(again, c.Option)
+	if c, ok := m.Escalate("question about my bill", again, mem.Tried(again)); ok {
+		t.Fatalf("nothing left to try, got %+v", c)
+	}
+
+	// Keys: next best match, then the operator, then 0 as the last resort.
+	menu := ParseMenu("For billing, press 1. For payments, press 2. For an operator, press 9. For everything else, press 0.")
+	var got []string
+	var km MenuMemory
+	for {
+		var c Choice
+		var ok bool
+		if tried := km.Tried(menu); tried == nil {
+			c, ok = m.Choose("pay my bill", menu)
+		} else {
+			c, ok = m.Escalate("pay my bill", menu, tried)
+		}
+		if !ok {
+			break
+		}
+		got = append(got, c.Option.Key)
+		km.Chose(menu, c.Option)
+	}
+	if want := []string{"1", "2", "9", "0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("escalation order %v, want %v", got, want)
+	}
+
+	// A different menu (a submenu sharing nothing) starts afresh.
+	if tried := km.Tried(ParseMenu("For a one-time payment, press 1. For autopay, press 2.")); tried != nil {
+		t.Fatalf("a new menu was taken for the old one: %+v", tried)
 	}
 }

@@ -25,7 +25,7 @@ import (
 )
 
 // speed is how much faster than real time the tests' clock runs.
-const speed = 8
+const speed = 4
 
 // world is one end-to-end set-up: the simulated Asterisk with its companies and the
 // closed-vocabulary transcription endpoint, the real ARI adapter, a real SQLite store and the
@@ -419,4 +419,38 @@ func TestAnnouncementsNeverTransfer(t *testing.T) {
 	// Not asserted yet: announcements cut out of continuous music are not reliably
 	// transcribed by the simulator's recogniser, so the wait estimate may not appear here.
 	t.Logf("estimated wait: %v, announcement transcripts: %d", snap.EstimatedWaitSeconds, count(evs, app.EventTranscriptChunk))
+}
+
+// TestRejectedChoiceEscalates: a spoken menu that does not understand "billing" (the choice
+// for the intent) says so and asks again; the navigator does not repeat itself but says the
+// fallback, "representative", which the company accepts.
+func TestRejectedChoiceEscalates(t *testing.T) {
+	t.Parallel()
+	const num = "+18005550106"
+	sc := bank("Welcome to Globex. In a few words, tell me why you are calling. For example, say billing, or say representative.", nil)
+	sc.Steps = sc.Steps[1:] // no greeting
+	sc.Steps[0].Menu.Speech = map[string]string{"representative": "hold"}
+	sc.Steps[0].Menu.Invalid = say("Sorry, I didn't understand.")
+	w := newWorld(t, worldOpts{scenarios: map[string]*aritest.Scenario{num: sc}})
+	_, evs := w.run(app.CallRequest{Number: num, Intent: "question about my bill"}, app.EventHoldDetected, 45*time.Second)
+	t.Logf("events:\n%s", dump(evs))
+	first := index(evs, app.EventNavigatorDecision, func(d map[string]any) bool { return d["say"] == "billing" })
+	saidBilling := index(evs, app.EventTranscriptChunk, func(d map[string]any) bool { return d["speaker"] == "holdslayer" && d["text"] == "billing" })
+	second := index(evs, app.EventNavigatorDecision, func(d map[string]any) bool {
+		return d["say"] == "representative" && d["escalated"] == true && strings.Contains(d["reason"].(string), `"billing"`)
+	})
+	saidRep := index(evs, app.EventTranscriptChunk, func(d map[string]any) bool { return d["speaker"] == "holdslayer" && d["text"] == "representative" })
+	hold := index(evs, app.EventHoldDetected, nil)
+	if !(first >= 0 && first < saidBilling && saidBilling < second && second < saidRep && saidRep < hold) {
+		t.Fatalf("billing decision %d, said %d; escalation %d, said %d; hold %d", first, saidBilling, second, saidRep, hold)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Type == app.EventTranscriptChunk && e.Data["speaker"] == "holdslayer" && e.Data["text"] == "billing" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("billing said %d times", n)
+	}
 }

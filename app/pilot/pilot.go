@@ -78,15 +78,16 @@ type nav struct {
 	judge   *navigator.Judge
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	mode    mode
-	replay  *navigator.Replayer
-	llm     *navigator.Session
-	pending []string // heard since the last action (the menu being spoken)
-	unsent  []string // heard and not yet shown to the LLM
-	menus   int      // options in the last ivr_menu_detected, to report growing menus once
-	settle  time.Time
-	path    []navigator.PathEvent
+	mu       sync.Mutex
+	mode     mode
+	replay   *navigator.Replayer
+	llm      *navigator.Session
+	pending  []string             // heard since the last action (the menu being spoken)
+	unsent   []string             // heard and not yet shown to the LLM
+	menus    int                  // options in the last ivr_menu_detected, to report growing menus once
+	answered navigator.MenuMemory // menus answered and the choices made, to escalate on repeats
+	settle   time.Time
+	path     []navigator.PathEvent
 }
 
 var _ app.Navigator = (*nav)(nil)
@@ -153,12 +154,28 @@ func (n *nav) decide(now time.Time) app.NavOutput {
 		n.menus = len(d.Options)
 		out.Events = append(out.Events, app.NavEvent{Type: app.EventIVRMenuDetected, Data: navigator.MenuEventData(text, d.Options)})
 	}
+	tried := n.answered.Tried(d.Options)
+	if len(tried) > 0 {
+		// The company came back with a menu we answered: do not loop on the same choice.
+		d.Choice, d.OK = n.matcher.Escalate(n.call.Intent, d.Options, tried)
+		if !d.OK && len(d.Options) > 0 {
+			out.Events = append(out.Events, app.NavEvent{Type: app.EventNavigatorDecision, Data: map[string]any{
+				"source": "matcher", "escalated": true, "tried": optionNames(tried), "intent": n.call.Intent,
+				"reason": "the menu came back and every option worth choosing was tried",
+			}})
+		}
+	}
 	if d.OK {
 		a := d.Choice.Action()
-		out.Events = append(out.Events, app.NavEvent{Type: app.EventNavigatorDecision, Data: map[string]any{
+		data := map[string]any{
 			"source": "matcher", "key": d.Choice.Option.Key, "say": d.Choice.Option.Say, "label": d.Choice.Option.Label,
 			"score": d.Choice.Score, "fallback": d.Choice.Fallback, "reason": d.Choice.Reason, "intent": n.call.Intent,
-		}})
+		}
+		if len(tried) > 0 {
+			data["escalated"], data["tried"] = true, optionNames(tried)
+		}
+		n.answered.Chose(d.Options, d.Choice.Option)
+		out.Events = append(out.Events, app.NavEvent{Type: app.EventNavigatorDecision, Data: data})
 		out.Actions = append(out.Actions, toApp(a))
 		n.actedLocked()
 		return out
@@ -166,6 +183,19 @@ func (n *nav) decide(now time.Time) app.NavOutput {
 	if n.llm != nil {
 		n.settle = now.Add(n.cfg.Settle)
 		out.Deadline = n.settle
+	}
+	return out
+}
+
+// optionNames lists options as decisions name them: the words said, or the key pressed.
+func optionNames(opts []navigator.MenuOption) []string {
+	out := make([]string, 0, len(opts))
+	for _, o := range opts {
+		if o.Key != "" {
+			out = append(out, o.Key)
+		} else {
+			out = append(out, o.Say)
+		}
 	}
 	return out
 }

@@ -16,6 +16,10 @@ const (
 	speechRMS         = 330.0 // about -40 dBFS
 	SpeechMinDuration = 600 * time.Millisecond
 	utteranceGap      = 400 * time.Millisecond
+	// wordMinDuration is the least speech in an utterance a menu tries to recognise as one
+	// of its words ("billing" is about half a second); maxCapture bounds what is kept of one.
+	wordMinDuration = 200 * time.Millisecond
+	maxCapture      = 10 * 8000
 )
 
 // voice is a far end's audio output (prompts queued, music looping) and speech detector for
@@ -32,10 +36,16 @@ type voice struct {
 	speech   chan struct{} // an utterance reached SpeechMinDuration
 	uttered  chan struct{} // an utterance ended
 	digits   chan byte
+	// capture is the audio of the utterance being heard; words receives each finished one
+	// with at least wordMinDuration of speech (the latest wins when nobody is listening).
+	capture   []int16
+	capSpeech time.Duration
+	words     chan []int16
 }
 
 func newVoice() *voice {
-	return &voice{speech: make(chan struct{}, 1), uttered: make(chan struct{}, 1), digits: make(chan byte, 32)}
+	return &voice{speech: make(chan struct{}, 1), uttered: make(chan struct{}, 1), digits: make(chan byte, 32),
+		words: make(chan []int16, 1)}
 }
 
 func (v *voice) read() []int16 {
@@ -71,7 +81,15 @@ func rms(f []int16) float64 {
 func (v *voice) hear(f []int16) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if f != nil && rms(f) > speechRMS {
+	loud := f != nil && rms(f) > speechRMS
+	if (loud || len(v.capture) > 0) && len(v.capture) < maxCapture {
+		if f == nil {
+			f = silence()
+		}
+		v.capture = append(v.capture, f...)
+	}
+	if loud {
+		v.capSpeech += frameDur
 		v.speechMs += frameDur
 		v.quietMs = 0
 		if v.speechMs >= SpeechMinDuration && !v.spoke {
@@ -85,6 +103,15 @@ func (v *voice) hear(f []int16) {
 	}
 	v.quietMs += frameDur
 	if v.quietMs >= utteranceGap {
+		if v.capSpeech >= wordMinDuration {
+			clip := v.capture
+			select {
+			case <-v.words:
+			default:
+			}
+			v.words <- clip
+		}
+		v.capture, v.capSpeech = nil, 0
 		if v.spoke {
 			select {
 			case v.uttered <- struct{}{}:
@@ -143,6 +170,7 @@ func (v *voice) drainInput() {
 		case <-v.digits:
 		case <-v.speech:
 		case <-v.uttered:
+		case <-v.words:
 		default:
 			return
 		}
@@ -290,11 +318,9 @@ func (co *company) menu(s *Server, m *Menu) (string, bool) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	var firstSpeech string
-	for w := range m.Speech {
-		if firstSpeech == "" || w < firstSpeech {
-			firstSpeech = w
-		}
+	var words <-chan []int16
+	if len(m.Speech) > 0 {
+		words = co.words
 	}
 	co.drainInput()
 	for attempt := 0; attempt <= retries; attempt++ {
@@ -325,12 +351,15 @@ func (co *company) menu(s *Server, m *Menu) (string, bool) {
 				}
 				wrong = true
 				break wait
-			case <-co.speech:
-				if firstSpeech != "" {
-					co.cut()
-					t.Stop()
-					return m.Speech[firstSpeech], true
+			case clip := <-words:
+				// Speech barges in too; a word the menu does not know is a wrong answer.
+				co.cut()
+				t.Stop()
+				if w := m.recogniseWord(clip); w != "" {
+					return m.Speech[w], true
 				}
+				wrong = true
+				break wait
 			case <-tc:
 				break wait
 			}

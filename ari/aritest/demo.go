@@ -7,8 +7,9 @@ func say(text string) []Audio { return []Audio{{Say: text}} }
 func intp(n int) *int { return &n }
 
 // DemoScenarios returns three sample companies with different menus and hold lengths, keyed by
-// number (with and without "+"): Acme Bank (DTMF menu, 2 min hold), Globex Telecom (says
-// "representative", 45 s hold with announcements) and Initech Support (two-level menu, drops the
+// number (with and without "+"): Acme Bank (DTMF menu, 2 min hold), Globex Telecom (a spoken
+// menu that understands "billing", a 30 s billing queue, and "representative" or 0, a 45 s
+// general queue with announcements) and Initech Support (two-level menu, drops the
 // caller after a 90 s hold on the first attempt's wrong branch, 30 s hold on the right one).
 func DemoScenarios() map[string]*Scenario {
 	sarah := &Agent{Greeting: "Hi, this is Sarah in customer support, how can I help you today?",
@@ -34,11 +35,15 @@ func DemoScenarios() map[string]*Scenario {
 		Steps: []Step{
 			{ID: "menu", Menu: &Menu{
 				Prompt:  say("Welcome to Globex. In a few words, tell me why you are calling. For example, say billing, or say representative."),
-				Speech:  map[string]string{"representative": "hold"},
+				Speech:  map[string]string{"billing": "billing", "representative": "hold"},
 				Options: map[string]string{"0": "hold"},
 				Timeout: Duration(6 * time.Second), Retries: intp(1),
 				NoInput: say("Sorry, I didn't catch that."),
+				Invalid: say("Sorry, I didn't understand."),
 			}},
+			{ID: "billing", Hold: &Hold{Duration: Duration(30 * time.Second), Music: "manolo_camp-morning_coffee",
+				Announce: say("Thank you for holding for Globex billing. Your call will be answered shortly."), AnnounceEvery: Duration(12 * time.Second)},
+				Goto: "agent"},
 			{ID: "hold", Hold: &Hold{Duration: Duration(45 * time.Second), Music: "manolo_camp-morning_coffee",
 				Announce: []Audio{{Sound: "queue-periodic-announce"}}, AnnounceEvery: Duration(15 * time.Second)}},
 			{ID: "agent", Agent: &Agent{Voice: "en-gb+m3", Greeting: "Hello, you're through to Mark at Globex. What can I do for you?",

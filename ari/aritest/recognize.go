@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/holdslayer/holdslayer/app/audio"
@@ -42,6 +43,15 @@ const (
 	minVoicedMs = 300
 	// wholeShare: a clip covering this share of a phrase is answered with all of it.
 	wholeShare = 0.8
+	// shortClipMs and minShortCorr: clips with less voiced audio than this need a higher
+	// correlation (a short envelope resembles some stretch of some phrase by chance).
+	shortClipMs  = 1200
+	minShortCorr = 0.8
+	// minMargin is the least lead of the best text over the next-best different one.
+	minMargin = 0.03
+	// musicMargin: a clip is music when it matches the background within this of its best
+	// phrase.
+	musicMargin = 0.05
 )
 
 // phrase is one known utterance: its text and the envelope of the audio rendered for it.
@@ -50,11 +60,32 @@ type phrase struct {
 	env  []float64
 }
 
-// Vocabulary is the set of phrases the transcription endpoint can recognise.
+// Vocabulary is the set of phrases the transcription endpoint can recognise, and the
+// background (the companies' hold music) that a clip may be instead of speech.
 type Vocabulary struct {
-	mu      sync.Mutex
-	phrases []phrase
-	seen    map[string]bool
+	mu         sync.Mutex
+	phrases    []phrase
+	seen       map[string]bool
+	background []phrase // text is the music's name
+}
+
+// addBackground registers a music loop (idempotent per name): a clip that matches it at least
+// as well as any phrase is music the caller's VAD let through, and is answered "".
+func (v *Vocabulary) addBackground(name string, samples []int16) {
+	if len(samples) == 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, b := range v.background {
+		if b.text == name {
+			return
+		}
+	}
+	// The loop wraps: append its start so clips that span the seam match too.
+	wrap := min(len(samples), 8000*10)
+	loop := append(append(make([]int16, 0, len(samples)+wrap), samples...), samples[:wrap]...)
+	v.background = append(v.background, phrase{text: name, env: envelope(loop, 8000)})
 }
 
 // add registers text with its rendered 8 kHz audio (idempotent per text).
@@ -84,31 +115,79 @@ func (v *Vocabulary) Len() int {
 }
 
 // Recognise returns the text of the known phrase (or its sentences) the clip matches, the
-// correlation it matched with, and "" when nothing matches well enough.
+// correlation it matched with, and "" when nothing matches well enough: too little voiced
+// audio, a correlation under the minimum (higher for short clips, which match something by
+// chance more easily), no clear margin over the next-best different text, or a clip that
+// matches the hold music at least as well (music the caller's VAD let through).
 func (v *Vocabulary) Recognise(samples []int16, rate int) (string, float64) {
+	m := v.match(samples, rate)
+	return m.accept()
+}
+
+// matchResult is how a clip compares with the vocabulary.
+type matchResult struct {
+	voicedMs   int
+	text       string  // the best phrase's covered text
+	best       float64 // its correlation
+	second     float64 // the best correlation of a different text
+	secondText string
+	music      float64 // the best correlation with the background
+}
+
+// accept applies the decision rules to a match.
+func (m matchResult) accept() (string, float64) {
+	switch {
+	case m.voicedMs < minVoicedMs || m.text == "":
+		return "", m.best
+	case m.best < minMatchCorr:
+		return "", m.best
+	case m.voicedMs < shortClipMs && m.best < minShortCorr:
+		return "", m.best
+	case m.best-m.second < minMargin:
+		return "", m.best
+	case m.music > 0 && m.music+musicMargin >= m.best:
+		return "", m.best
+	}
+	return m.text, m.best
+}
+
+// match compares a clip with every phrase and the background.
+func (v *Vocabulary) match(samples []int16, rate int) matchResult {
 	if rate != 8000 {
 		samples = audio.Resample(samples, rate, 8000)
 	}
 	clip := envelope(samples, 8000)
-	if voiced(clip) < minVoicedMs/envHop {
-		return "", 0
+	res := matchResult{voicedMs: voiced(clip) * envHop}
+	if res.voicedMs < minVoicedMs {
+		return res
 	}
 	clip = trimQuiet(clip)
 	v.mu.Lock()
-	phrases := v.phrases
+	phrases, background := v.phrases, v.background
 	v.mu.Unlock()
-	bestText, best := "", 0.0
+	type cand struct {
+		text string
+		corr float64
+	}
+	cands := make([]cand, 0, len(phrases))
 	for _, p := range phrases {
 		corr, from, to := bestAlignment(clip, p.env)
-		if corr > best {
-			best = corr
-			bestText = cover(p, from, to)
+		cands = append(cands, cand{cover(p, from, to), corr})
+	}
+	for _, c := range cands {
+		if c.corr > res.best {
+			res.best, res.text = c.corr, c.text
 		}
 	}
-	if best < minMatchCorr {
-		return "", best
+	for _, c := range cands {
+		if c.text != res.text && !strings.Contains(res.text, c.text) && !strings.Contains(c.text, res.text) && c.corr > res.second {
+			res.second, res.secondText = c.corr, c.text
+		}
 	}
-	return bestText, best
+	for _, b := range background {
+		res.music = max(res.music, slide(clip, b.env))
+	}
+	return res
 }
 
 // envelope is the log energy of each envHop-ms frame, clipped envFloorDB below the loudest.
@@ -185,6 +264,57 @@ func bestAlignment(clip, ref []float64) (float64, int, int) {
 	return best, max(0, bestLag), min(m, bestLag+n)
 }
 
+// slide is the best Pearson correlation of clip with any equally long window of a long ref
+// (hold music), searched every other frame and refined around the best, with running window
+// sums so each lag costs one dot product.
+func slide(clip, ref []float64) float64 {
+	n, m := len(clip), len(ref)
+	if n < 2 || m < n {
+		return 0
+	}
+	var sc, scc float64
+	for _, x := range clip {
+		sc += x
+		scc += x * x
+	}
+	fn := float64(n)
+	vc := scc - sc*sc/fn
+	if vc <= 0 {
+		return 0
+	}
+	sum := make([]float64, m+1)
+	sq := make([]float64, m+1)
+	for i, x := range ref {
+		sum[i+1] = sum[i] + x
+		sq[i+1] = sq[i] + x*x
+	}
+	at := func(lag int) float64 {
+		w := ref[lag : lag+n]
+		var dot float64
+		for i, x := range clip {
+			dot += x * w[i]
+		}
+		sr := sum[lag+n] - sum[lag]
+		vr := sq[lag+n] - sq[lag] - sr*sr/fn
+		if vr <= 0 {
+			return 0
+		}
+		return (dot - sc*sr/fn) / math.Sqrt(vc*vr)
+	}
+	best, bestLag := -1.0, 0
+	for lag := 0; lag+n <= m; lag += 2 {
+		if c := at(lag); c > best {
+			best, bestLag = c, lag
+		}
+	}
+	for _, lag := range []int{bestLag - 1, bestLag + 1} {
+		if lag >= 0 && lag+n <= m {
+			best = max(best, at(lag))
+		}
+	}
+	return best
+}
+
 func pearson(a, b []float64) float64 {
 	n := float64(len(a))
 	var sa, sb float64
@@ -207,7 +337,8 @@ func pearson(a, b []float64) float64 {
 }
 
 // cover is the text of the part [from, to) of phrase p: all of it when the clip covers most
-// of it, else the sentences whose middle lies inside, placed by their share of the letters.
+// of it, else the sentences whose middle lies inside, placed by their share of the letters,
+// and "" when no sentence's middle does.
 func cover(p phrase, from, to int) string {
 	m := len(p.env)
 	if float64(to-from) >= wholeShare*float64(m) {
@@ -228,7 +359,8 @@ func cover(p phrase, from, to int) string {
 		}
 	}
 	if len(out) == 0 {
-		return p.text
+		// A sliver of the phrase (its last syllables before music, say): no sentence to name.
+		return ""
 	}
 	return strings.Join(out, " ")
 }
@@ -248,6 +380,51 @@ func sentences(text string) []string {
 		out = append(out, string(rs[start:]))
 	}
 	return out
+}
+
+// callerVoice is the voice a menu expects its words in: espeak-ng's en-us at 160 words a
+// minute, the service's local text-to-speech default.
+const callerVoice = "en-us"
+
+// Word recognition tuning for spoken menus: the least correlation, the least lead over the
+// next word, and how far the length of what was said may differ from the word's.
+const (
+	minWordCorr   = 0.6
+	minWordMargin = 0.05
+	wordLenRatio  = 1.7
+)
+
+// recogniseWord says which of the menu's Speech words clip is, or "" for none of them: the
+// menu's closed vocabulary, matched like the transcription endpoint's phrases. Only words of
+// about the clip's length are candidates; the best needs a good correlation and a clear lead.
+func (m *Menu) recogniseWord(clip []int16) string {
+	env := envelope(clip, 8000)
+	if voiced(env)*envHop < int(wordMinDuration/time.Millisecond) {
+		return ""
+	}
+	env = trimQuiet(env)
+	best, second, word, fits := -1.0, -1.0, "", 0
+	for _, w := range m.words {
+		r := float64(len(env)) / float64(len(w.env))
+		if r > wordLenRatio || r < 1/wordLenRatio {
+			continue
+		}
+		fits++
+		c, _, _ := bestAlignment(env, w.env)
+		switch {
+		case c > best:
+			best, second, word = c, best, w.text
+		case c > second:
+			second = c
+		}
+	}
+	switch {
+	case fits == 0:
+		return ""
+	case best >= minWordCorr && best-second >= minWordMargin:
+		return word
+	}
+	return ""
 }
 
 // vocabulary collects every rendered `say` phrase of sc.
@@ -314,8 +491,10 @@ func (s *Server) serveTranscription(w http.ResponseWriter, r *http.Request) {
 		writeOAIError(w, http.StatusBadRequest, "file is not a readable WAV: "+err.Error())
 		return
 	}
-	text, corr := s.vocab.Recognise(pcm.Samples, pcm.Rate)
-	s.log.Debug("transcription", "seconds", pcm.Duration(), "text", text, "corr", corr)
+	m := s.vocab.match(pcm.Samples, pcm.Rate)
+	text, _ := m.accept()
+	s.log.Debug("transcription", "seconds", pcm.Duration(), "text", text, "best", m.text, "corr", m.best,
+		"second", m.second, "music", m.music, "voiced_ms", m.voicedMs)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"text": text})
 }

@@ -65,6 +65,8 @@ type Menu struct {
 	Invalid []Audio  `yaml:"invalid" json:"invalid"`   // played after a wrong key
 	NoInput []Audio  `yaml:"no_input" json:"no_input"` // played after a timeout
 	OnFail  string   `yaml:"on_fail" json:"on_fail"`   // step id, or "" to hang up
+
+	words []phrase // the Speech words as a caller's voice says them, for recogniseWord
 }
 
 // Hold plays music for Duration with an announcement every AnnounceEvery; HangupAfter makes
@@ -239,6 +241,14 @@ func (sc *Scenario) prepare(c *soundCache) error {
 				if err := load(l); err != nil {
 					return err
 				}
+			}
+			m.words = nil
+			for w := range m.Speech {
+				smp, err := c.say(w, callerVoice)
+				if err != nil {
+					return err
+				}
+				m.words = append(m.words, phrase{text: w, env: trimQuiet(envelope(smp, 8000))})
 			}
 		}
 		if h := st.Hold; h != nil {

@@ -138,6 +138,11 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("prepare scenario for %s: %w", num, err)
 		}
 		sc.vocabulary(s.vocab)
+		for _, st := range sc.Steps {
+			if h := st.Hold; h != nil {
+				s.vocab.addBackground("moh:"+h.Music, s.sounds.moh(h.Music))
+			}
+		}
 	}
 	for name, d := range opts.Devices {
 		if d.Greeting != "" {
