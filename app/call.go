@@ -144,6 +144,13 @@ type call struct {
 	judgeWG     sync.WaitGroup
 	recordings  []*recording
 	onsetOfCall time.Time
+
+	// ringDuringGreeting: the devices ring while the agent greeting plays.
+	ringDuringGreeting bool
+	// recheckAt is when, after an acoustic withdrawal, the next stretch of voice becomes a
+	// candidate again (zero: not armed); rechecks counts those candidates.
+	recheckAt time.Time
+	rechecks  int
 }
 
 func newCall(e *Engine, id string, req CallRequest, flow *CallFlow) *call {
@@ -262,9 +269,27 @@ func stopTimer(t *clock.Timer) {
 
 // run is the call's goroutine: set-up, the event loop, then teardown, whatever ended it.
 func (c *call) run() {
-	ec := c.loop()
+	ec := c.cancelled(c.loop())
 	c.cancel(ec)
 	c.once.Do(func() { c.teardown(ec) })
+}
+
+// cancelled reclassifies a failure that happened because the call's context ended: a
+// shutdown (or any cancel) that interrupts set-up makes PBX requests fail, and the call ended
+// for the cancel's reason, not because the PBX failed.
+func (c *call) cancelled(ec *endCause) *endCause {
+	if ec == nil || ec.status != StatusFailed || c.ctx.Err() == nil {
+		return ec
+	}
+	cause := context.Cause(c.ctx)
+	if errors.Is(cause, errShutdown) {
+		return ended(ReasonShutdown)
+	}
+	var own *endCause
+	if errors.As(cause, &own) {
+		return own
+	}
+	return ended(cause.Error())
 }
 
 func (c *call) loop() *endCause {

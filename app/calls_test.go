@@ -39,8 +39,7 @@ func TestDeviceNoAnswerFallsToNextThenKeepsAgent(t *testing.T) {
 		e.addDevice("cell", "PJSIP/cell", 5, true)
 		c, s, co := e.onHold(app.CallRequest{})
 		e.sleep(time.Minute)
-		s.Hear(app.AudioSpeech, app.DetectHuman, 0.8)
-		e.settle()
+		e.person(s, 0.8)
 		dk := e.channel(s, "PJSIP/desk")
 		e.sleep(20 * time.Second) // desk's ring timeout
 		if ch, _ := s.channelTo("PJSIP/desk"); !ch.gone || ch.hangupReason != "normal" {
@@ -301,8 +300,7 @@ func TestDialplanEntry(t *testing.T) {
 		e.settle()
 		s.Hear(app.AudioMusic, app.DetectHold, 0.9)
 		e.sleep(30 * time.Minute)
-		s.Hear(app.AudioSpeech, app.DetectHuman, 0.9)
-		e.settle()
+		e.person(s, 0.9)
 		e.wantStatus(c.ID, app.StatusTransferred)
 		b, _ := s.bridgeWith("user-1")
 		if b.kind != app.BridgeMixing || !slices.Contains(b.members, co) {

@@ -279,8 +279,7 @@ func TestHoldSlayerHappyPath(t *testing.T) {
 		if got := len(e.find(c.ID, app.EventAudioClassified)); got != 2 { // speech, then music (the silence in between lasted under a second)
 			t.Fatalf("audio_classified events = %d, want one per change", got)
 		}
-		s.Hear(app.AudioSpeech, app.DetectHuman, 0.88)
-		e.settle()
+		e.person(s, 0.88)
 		e.wantStatus(c.ID, app.StatusTransferring)
 		dk := e.channel(s, "PJSIP/desk")
 		if _, ok := s.channelTo("PJSIP/cell"); ok {

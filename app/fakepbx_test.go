@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 // fakePBX is a hand-written app.PBX: the test drives each channel (ring, answer, hang up) and
 // scripts what the company "sounds like" through frames the scripted analyzer decodes.
 type fakePBX struct {
+	speaker  bool // sessions have a say channel
 	mu       sync.Mutex
 	ready    bool
 	inbound  chan app.InboundCall
@@ -130,6 +132,15 @@ type fakeSession struct {
 	sources    []*fakeSource
 	recordings map[string]*fakeRecording
 	timers     []*time.Timer
+	frameN     int      // frames heard so far: the phase of the synthetic voice
+	plays      []played // what the speaker played, with clock times
+	listenHook func(ctx context.Context) error
+}
+
+// played is one phrase the say channel played.
+type played struct {
+	start, end time.Time
+	samples    int
 }
 
 var _ app.Session = (*fakeSession)(nil)
@@ -279,7 +290,15 @@ func (s *fakeSession) StopMOH(_ context.Context, bridgeID string) error {
 	return nil
 }
 
-func (s *fakeSession) Listen(_ context.Context, channelID string) (app.AudioSource, error) {
+func (s *fakeSession) Listen(ctx context.Context, channelID string) (app.AudioSource, error) {
+	s.mu.Lock()
+	hook := s.listenHook
+	s.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx); err != nil {
+			return nil, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ch, ok := s.channels[channelID]; !ok || ch.gone {
@@ -291,7 +310,49 @@ func (s *fakeSession) Listen(_ context.Context, channelID string) (app.AudioSour
 }
 
 func (s *fakeSession) Speaker(context.Context, string) (app.AudioSink, error) {
-	return nil, errors.New("fake pbx has no speaker")
+	if !s.pbx.speaker {
+		return nil, errors.New("fake pbx has no speaker")
+	}
+	return &fakeSink{s: s}, nil
+}
+
+// fakeSink plays audio in (bubble) real time and records when.
+type fakeSink struct{ s *fakeSession }
+
+func (k *fakeSink) Play(ctx context.Context, samples []int16, rate int) error {
+	start := time.Now()
+	t := time.NewTimer(time.Duration(len(samples)) * time.Second / time.Duration(rate))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	k.s.mu.Lock()
+	k.s.plays = append(k.s.plays, played{start: start, end: time.Now(), samples: len(samples)})
+	k.s.mu.Unlock()
+	return nil
+}
+
+func (k *fakeSink) Close() error { return nil }
+
+// rewind makes the next frames replay the scene from frame n (a recording played again).
+func (s *fakeSession) rewind(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.frameN = n
+}
+
+func (s *fakeSession) frame() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frameN
+}
+
+func (s *fakeSession) phrases() []played {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.plays)
 }
 
 func (s *fakeSession) StartRecording(_ context.Context, target app.RecordTarget, name string) error {
@@ -392,8 +453,12 @@ func (s *fakeSession) Hear(label string, detection string, conf float64) {
 	s.mu.Lock()
 	srcs := slices.Clone(s.sources)
 	s.mu.Unlock()
+	s.mu.Lock()
+	s.frameN++
+	n := s.frameN
+	s.mu.Unlock()
 	for _, src := range srcs {
-		src.push(encodeFrame(label, detection, conf))
+		src.push(encodeFrame(label, detection, conf, n))
 	}
 }
 
@@ -508,12 +573,57 @@ func (f *fakeSource) push(fr app.AudioFrame) {
 var labels = []string{app.AudioSilence, app.AudioRinging, app.AudioBusy, app.AudioDTMF, app.AudioMusic, app.AudioSpeech, app.AudioUnknown}
 var detections = []string{"", app.DetectHold, app.DetectHuman, app.DetectHoldResumed}
 
-func encodeFrame(label, detection string, conf float64) app.AudioFrame {
+// encodeFrame builds frame n of a synthetic scene: speech frames are a voice (harmonics of
+// 200 Hz in 200 ms syllables with short dips, which the VAD hears as speech), music frames a
+// steady chord, anything else silence. The first samples carry the scripted labels.
+func encodeFrame(label, detection string, conf float64, n int) app.AudioFrame {
 	samples := make([]int16, 160)
+	switch label {
+	case app.AudioSpeech:
+		// Syllables of 80 ms with irregular loudness and an occasional dip, so two stretches
+		// of this voice have different envelopes unless the same frames are replayed.
+		h := uint32(n/4) * 2654435761
+		if (h>>28)%4 != 0 {
+			amp := 800 + float64((h>>12)%2500)
+			for i := range samples {
+				t := float64(n*160+i) / 8000
+				var v float64
+				for k := 2; k <= 12; k++ {
+					v += math.Sin(2*math.Pi*200*float64(k)*t) / math.Sqrt(float64(k))
+				}
+				samples[i] = int16(amp * v)
+			}
+		}
+	case app.AudioMusic:
+		for i := range samples {
+			t := float64(n*160+i) / 8000
+			samples[i] = int16(3000 * (math.Sin(2*math.Pi*262*t) + math.Sin(2*math.Pi*330*t) + math.Sin(2*math.Pi*392*t)) / 3)
+		}
+	}
 	samples[0] = int16(slices.Index(labels, label))
 	samples[1] = int16(slices.Index(detections, detection))
 	samples[2] = int16(conf * 1000)
 	return app.AudioFrame{Samples: samples}
+}
+
+// hearFor plays frames of label for d, one every 20 ms of bubble time, the first carrying
+// detection.
+func (e *env) hearFor(s *fakeSession, label, detection string, conf float64, d time.Duration) {
+	for i := range int(d / (20 * time.Millisecond)) {
+		if i == 0 {
+			s.Hear(label, detection, conf)
+		} else {
+			s.Hear(label, "", conf)
+		}
+		e.sleep(20 * time.Millisecond)
+	}
+}
+
+// person is a live agent as the acoustic layer hears one without a voice of ours: a
+// greeting (the classifier's candidate on its first frame), then quiet while they wait.
+func (e *env) person(s *fakeSession, conf float64) {
+	e.hearFor(s, app.AudioSpeech, app.DetectHuman, conf, 2*time.Second)
+	e.hearFor(s, app.AudioSilence, "", conf, 4*time.Second)
 }
 
 type scriptedAnalyzer struct{ frames int }

@@ -85,7 +85,9 @@ func (c *call) onFrame(fr AudioFrame) *endCause {
 	c.class.heard += time.Duration(len(fr.Samples)) * time.Second / time.Duration(rate)
 	a := c.analyzer.Process(fr.Samples)
 	c.classified(a)
-	c.hearFrame(fr.Samples, a)
+	if ec := c.hearFrame(fr.Samples, a); ec != nil {
+		return ec
+	}
 	if ec := c.navigateOnAudio(a); ec != nil {
 		return ec
 	}
@@ -161,7 +163,8 @@ func (c *call) onDetection(d Detection) *endCause {
 			HoldSeconds: c.holdSecondsNow(),
 		})
 	case DetectHoldResumed:
-		if c.check != nil && (c.check.stage == checkTranscript || c.check.stage == checkReply) {
+		c.recheckAt, c.rechecks = time.Time{}, 0 // the classifier is armed again
+		if c.check != nil && c.check.stage != checkGreeting {
 			return c.withdraw("hold resumed before the candidate was confirmed", "acoustic", "")
 		}
 		if c.judgeCancel != nil {
@@ -228,6 +231,9 @@ func (c *call) humanConfirmed(cand HumanCandidate, v HumanVerdict, j Judgement) 
 		return nil
 	}
 	c.stopFlow()
+	if c.check != nil {
+		stopTimer(&c.check.timer)
+	}
 	conf := v.Confidence
 	if conf == 0 {
 		conf = cand.Confidence

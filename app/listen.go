@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,45 +39,65 @@ type ears struct {
 	labels   []bool
 	first    time.Duration
 	speaking bool // the VAD is inside an utterance
+	// voice follows voice activity for the acoustic checks.
+	voice *voiceTrack
+	// recent is a ring of the last partialKeep of audio; partialSent says the utterance in
+	// progress was already sent early.
+	recent      []int16
+	recentPos   int
+	recentLen   int
+	partialSent bool
 }
+
+// Early transcription of a candidate's first words.
+const (
+	// partialAfter is how much of the candidate's speech is transcribed early.
+	partialAfter = 1800 * time.Millisecond
+	// partialKeep is how much audio the ring holds (at most what a partial sends).
+	partialKeep = 4 * time.Second
+)
 
 // sttResult is one utterance's transcript, back in the call goroutine.
 type sttResult struct {
 	text       string
 	start, end time.Time
 	err        error
+	partial    bool // the first words of an utterance still being spoken
 }
 
-// startEars builds the segmenter for the listen stream when STT is configured.
+// startEars builds the segmenter and the voice tracker for the listen stream. Both run
+// without STT too: the acoustic checks need the VAD's onsets and offsets.
 func (c *call) startEars(rate int) {
-	if c.eng.cfg.STT == nil {
-		return
-	}
 	seg, err := speech.NewSegmenter(rate, speech.SegmenterConfig{})
 	if err != nil {
-		c.log.Warn("no transcription: segmenter", "err", err)
+		c.log.Warn("no voice activity detection: segmenter", "err", err)
 		return
 	}
-	c.ears = &ears{seg: seg, rate: rate}
+	c.ears = &ears{seg: seg, rate: rate, voice: newVoiceTrack(), recent: make([]int16, rate*int(partialKeep/time.Millisecond)/1000)}
 }
 
-// hearFrame runs one frame through the segmenter; a finished utterance that the classifier
-// did not mostly call music goes to STT in its own goroutine.
-func (c *call) hearFrame(samples []int16, a Analysis) {
+// hearFrame runs one frame through the segmenter and the voice tracker; with STT, a finished
+// utterance that the classifier did not mostly call music goes to STT in its own goroutine,
+// and a human check in progress gets the candidate's first words early (transcribePartial).
+func (c *call) hearFrame(samples []int16, a Analysis) *endCause {
 	e := c.ears
 	if e == nil {
-		return
+		return nil
 	}
 	ev, utt, ok := e.seg.Push(samples)
+	now := c.clk.Now()
 	switch ev.Kind {
 	case speech.VADOnset:
 		e.music, e.speech, e.frames = 0, 0, 0
 		e.labels, e.first = e.labels[:0], c.class.heard-speech.FrameDuration
-		e.onsetAt = c.clk.Now()
+		e.onsetAt = now
 		e.speaking = true
+		e.partialSent = false
 	case speech.VADOffset:
 		e.speaking = false
 	}
+	e.voice.push(now, ev.Kind, e.speaking, a.Label == AudioMusic, samples)
+	e.remember(samples)
 	if e.speaking || ev.Kind == speech.VADOffset {
 		e.frames++
 		switch a.Label {
@@ -87,8 +108,22 @@ func (c *call) hearFrame(samples []int16, a Analysis) {
 		}
 		e.labels = append(e.labels, a.Label == AudioMusic)
 	}
+	var ec *endCause
+	if c.check != nil {
+		ec = c.checkFrame(ev.Kind, a)
+	} else if ec = c.recheck(now, a); ec != nil {
+		return ec
+	}
+	if c.eng.cfg.STT == nil || c.ears == nil {
+		return ec
+	}
+	if e.speaking && !e.partialSent && c.check != nil && c.check.stage == checkTranscript &&
+		now.Sub(e.onsetAt) >= partialAfter && e.music*2 < e.frames {
+		e.partialSent = true
+		c.transcribePartial(now)
+	}
 	if !ok {
-		return
+		return ec
 	}
 	if e.music > 0 {
 		// The VAD runs on through hold music: keep only the longest stretch the classifier
@@ -96,7 +131,7 @@ func (c *call) hearFrame(samples []int16, a Analysis) {
 		from, to := longestRun(e.labels)
 		if time.Duration(to-from)*speech.FrameDuration < speech.DefaultMinUtterance {
 			c.log.Debug("utterance dropped: the classifier heard music", "music_frames", e.music, "frames", e.frames)
-			return
+			return ec
 		}
 		start := max(e.first+time.Duration(from)*speech.FrameDuration-musicLabelLag, utt.Start)
 		end := min(e.first+time.Duration(to)*speech.FrameDuration+musicLabelLag/2, utt.End)
@@ -105,20 +140,70 @@ func (c *call) hearFrame(samples []int16, a Analysis) {
 		}
 		utt.Samples, utt.Start, utt.End = utt.Samples[at(start):at(end)], start, end
 	}
-	now := c.clk.Now()
 	start := now.Add(utt.Start - c.class.heard)
 	end := now.Add(utt.End - c.class.heard)
+	c.transcribe(utt.Samples, utt.Rate, start, end, false)
+	return ec
+}
+
+// recheck raises a candidate of its own after an acoustic withdrawal, on the next voice that
+// lasts recheckSpeech with no music in it, while the call is on hold without transcripts.
+func (c *call) recheck(now time.Time, a Analysis) *endCause {
+	e := c.ears
+	if c.recheckAt.IsZero() || now.Before(c.recheckAt) || !c.sttDown() || c.state.Status != StatusOnHold ||
+		c.xfer != nil || c.speaking != "" || c.judgeCancel != nil {
+		return nil
+	}
+	if !e.speaking || e.music > 0 || a.Label == AudioMusic || now.Sub(e.onsetAt) < recheckSpeech || e.onsetAt.Before(c.recheckAt) {
+		return nil
+	}
+	c.recheckAt = time.Time{}
+	c.rechecks++
+	c.log.Info("voice after an acoustic withdrawal: checking again", "recheck", c.rechecks)
+	return c.judge(HumanCandidate{CallID: c.id, Confidence: 0.5, Onset: c.class.heard - now.Sub(e.onsetAt),
+		Evidence: map[string]any{"source": "vad_recheck", "recheck": c.rechecks}, HoldSeconds: c.holdSecondsNow()})
+}
+
+// transcribePartial sends what the candidate said so far (from the VAD onset, with a little
+// pre-roll) to STT, so the transcript judge need not wait for the end of a long greeting.
+func (c *call) transcribePartial(now time.Time) {
+	e := c.ears
+	from := e.onsetAt.Add(-speech.DefaultPreRoll)
+	n := min(int(int64(now.Sub(from))*int64(e.rate)/int64(time.Second)), e.recentLen, len(e.recent))
+	pcm := make([]int16, n)
+	// The ring's newest sample is just before e.recentPos.
+	for i := range n {
+		pcm[i] = e.recent[(e.recentPos-n+i+len(e.recent))%len(e.recent)]
+	}
+	c.transcribe(pcm, e.rate, now.Add(-time.Duration(n)*time.Second/time.Duration(e.rate)), now, true)
+}
+
+// transcribe runs STT on one piece of audio in its own goroutine; the result comes back on sttC.
+func (c *call) transcribe(pcm []int16, rate int, start, end time.Time, partial bool) {
+	e := c.ears
 	e.inFlight++
 	stt := c.eng.cfg.STT
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		tr, err := stt.Transcribe(c.ctx, utt.Samples, utt.Rate)
+		tr, err := stt.Transcribe(c.ctx, pcm, rate)
 		select {
-		case c.sttC <- sttResult{text: tr.Text, start: start, end: end, err: err}:
+		case c.sttC <- sttResult{text: tr.Text, start: start, end: end, err: err, partial: partial}:
 		case <-c.ctx.Done():
 		}
 	}()
+}
+
+// remember keeps the last partialKeep of audio for transcribePartial.
+func (e *ears) remember(samples []int16) {
+	for _, x := range samples {
+		e.recent[e.recentPos] = x
+		e.recentPos++
+		if e.recentPos == len(e.recent) {
+			e.recentPos = 0
+		}
+	}
+	e.recentLen = min(e.recentLen+len(samples), len(e.recent))
 }
 
 // onTranscript handles one utterance's transcript: events, the store, the excerpt, wait
@@ -150,7 +235,13 @@ func (c *call) onTranscript(r sttResult) *endCause {
 	}
 	text := strings.TrimSpace(r.text)
 	if text == "" {
+		if c.check != nil {
+			return c.checkNoWords(r)
+		}
 		return nil
+	}
+	if r.partial {
+		return c.onPartial(r, text)
 	}
 	speaker := SpeakerCompany
 	if c.agentFrom(r.start) {
@@ -212,8 +303,31 @@ func (c *call) transcript(h HeardText) {
 	})
 }
 
+// onPartial handles the early transcript of a candidate's first words: shown as a
+// non-final chunk, judged, never stored (the whole utterance's transcript follows).
+func (c *call) onPartial(r sttResult, text string) *endCause {
+	speaker := SpeakerCompany
+	if c.agentFrom(r.start) {
+		speaker = SpeakerAgent
+	}
+	c.emit(EventTranscriptChunk, map[string]any{
+		"text": text, "speaker": speaker, "is_final": false,
+		"start": r.start.UTC().Format(time.RFC3339Nano), "end": r.end.UTC().Format(time.RFC3339Nano),
+	})
+	k := c.check
+	if k == nil || k.stage != checkTranscript || c.navi == nil {
+		return nil
+	}
+	heard := append(slices.Clone(c.heard), HeardText{Text: text, Speaker: speaker, Start: r.start, End: r.end})
+	if j := c.navi.Judge(k.onset, heard); j.Verdict != JudgedUndecided {
+		stopTimer(&k.timer)
+		return c.afterTranscript(j)
+	}
+	return nil
+}
+
 // sttDown reports whether transcripts cannot be expected now.
-func (c *call) sttDown() bool { return c.ears == nil || c.ears.degraded }
+func (c *call) sttDown() bool { return c.eng.cfg.STT == nil || c.ears == nil || c.ears.degraded }
 
 // longestRun is the longest run of false (not music) in labels, as [from, to).
 func longestRun(labels []bool) (from, to int) {

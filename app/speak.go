@@ -18,7 +18,7 @@ const (
 const DefaultAgentGreeting = "Thank you, please stay on the line while I connect the customer."
 
 // DefaultLiveCheckPhrase is the live check's question.
-const DefaultLiveCheckPhrase = "Hi, are you a live representative?"
+const DefaultLiveCheckPhrase = "Hi, are you a live person?"
 
 // speakDone says a phrase has been played (or could not be).
 type speakDone struct {
@@ -26,6 +26,10 @@ type speakDone struct {
 	text    string
 	start   time.Time
 	err     error
+	// end is the clock time the last of the phrase was sent, played how long it lasted:
+	// [end-played, end] is when the far end heard us.
+	end    time.Time
+	played time.Duration
 }
 
 // speak synthesizes text and plays it into the call bridge through the say channel, in its
@@ -53,11 +57,15 @@ func (c *call) speak(text, purpose string) error {
 	go func() {
 		defer c.bg.Done()
 		pcm, rate, err := tts.Synthesize(c.ctx, text)
+		var played time.Duration
 		if err == nil {
 			err = sink.Play(c.ctx, pcm, rate)
+			if rate > 0 {
+				played = time.Duration(len(pcm)) * time.Second / time.Duration(rate)
+			}
 		}
 		select {
-		case c.speakC <- speakDone{purpose: purpose, text: text, start: start, err: err}:
+		case c.speakC <- speakDone{purpose: purpose, text: text, start: start, err: err, end: c.clk.Now(), played: played}:
 		case <-c.ctx.Done():
 		}
 	}()
@@ -74,7 +82,7 @@ func (c *call) onSpoken(d speakDone) *endCause {
 	}
 	switch d.purpose {
 	case speakLiveCheck:
-		return c.liveCheckAsked(d.err)
+		return c.liveCheckAsked(d)
 	case speakGreeting:
 		return c.greeted()
 	}

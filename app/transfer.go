@@ -13,6 +13,9 @@ type transfer struct {
 	channel    string
 	tried      []string
 	prevStatus CallStatus
+	// answered: the current device answered while the agent greeting still played; it is
+	// bridged when the greeting ends.
+	answered bool
 }
 
 // startTransfer connects the user: the waiting caller of a dialplan entry, or the devices in
@@ -100,6 +103,7 @@ func (c *call) onDeviceGone(why string) *endCause {
 	c.log.Info("device did not answer", "device", x.current.Device.ID, "why", why)
 	x.tried = append(x.tried, x.current.Device.Name)
 	x.channel = ""
+	x.answered = false
 	stopTimer(&c.devTimer)
 	return c.ringNext()
 }
@@ -108,6 +112,12 @@ func (c *call) onDeviceGone(why string) *endCause {
 func (c *call) onDeviceAnswered() *endCause {
 	x := c.xfer
 	stopTimer(&c.devTimer)
+	if c.speaking == speakGreeting && c.req.Mode == ModeHoldSlayer {
+		x.answered = true
+		c.log.Info("device answered during the agent greeting; bridged when it ends")
+		return nil
+	}
+	x.answered = false
 	if err := c.sess.AddToBridge(c.ctx, c.callBridge, x.channel); err != nil {
 		c.log.Error("bridge device", "err", err)
 		c.hangupChannel(x.channel, "normal")

@@ -82,12 +82,17 @@ type env struct {
 	svc     *service
 	client  *client
 	stopped bool
+	noSTT   bool
 }
 
 // envOptions adjust an env.
 type envOptions struct {
 	devices map[string]aritest.DeviceBehavior
 	limits  app.Limits
+	// scenarios are extra companies beside companies(); noSTT starts the service without
+	// speech-to-text, as on a real Asterisk with no OpenAI-compatible key.
+	scenarios map[string]*aritest.Scenario
+	noSTT     bool
 }
 
 // newEnv starts the simulated Asterisk and the service. At cleanup it stops both and checks
@@ -104,14 +109,18 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.devices == nil {
 		o.devices = map[string]aritest.DeviceBehavior{phoneRobert: {Mode: aritest.DeviceAnswers, Rings: 1, Greeting: "Hello?"}}
 	}
-	e := &env{t: t, clk: clock.NewScaled(speed), dir: t.TempDir(), limits: o.limits, logs: &syncBuffer{}}
+	e := &env{t: t, clk: clock.NewScaled(speed), dir: t.TempDir(), limits: o.limits, logs: &syncBuffer{}, noSTT: o.noSTT}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service and simulator log:\n%s", e.logs.String())
 		}
 	})
+	scenarios := companies()
+	for n, sc := range o.scenarios {
+		scenarios[n] = sc
+	}
 	sim, err := aritest.New(aritest.Options{
-		Clock: e.clk, Scenarios: companies(), Devices: o.devices,
+		Clock: e.clk, Scenarios: scenarios, Devices: o.devices,
 		SoundsDir: soundsDir(t), Log: e.log("simulated-asterisk"),
 	})
 	if err != nil {
@@ -162,9 +171,13 @@ func (e *env) log(component string) *slog.Logger {
 // start builds and starts the service on the env's database; it waits until /readyz says 200.
 func (e *env) start() {
 	e.t.Helper()
+	stt := e.sim.STTBaseURL()
+	if e.noSTT {
+		stt = ""
+	}
 	svc, err := startService(context.Background(), serviceConfig{
 		DB: filepath.Join(e.dir, "holdslayer.db"), RecordingsDir: filepath.Join(e.dir, "recordings"),
-		ARIURL: e.sim.URL(), STTURL: e.sim.STTBaseURL(), Clock: e.clk, Log: e.log("service"), Limits: e.limits,
+		ARIURL: e.sim.URL(), STTURL: stt, Clock: e.clk, Log: e.log("service"), Limits: e.limits,
 	})
 	if err != nil {
 		e.t.Fatalf("start service: %v", err)
