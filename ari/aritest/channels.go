@@ -259,7 +259,9 @@ func (s *Server) originate(w http.ResponseWriter, q *req) {
 	}
 	if cid := q.get("callerId"); cid != "" {
 		c.caller = parseCallerID(cid)
-		c.connected = c.caller
+		if c.kind == kindPJSIP {
+			c.connected = c.caller // a trunk call shows our own id as connected (trace j)
+		}
 	}
 	if n, ok := q.vars["CALLERID(name)"]; ok {
 		c.caller.Name = n
@@ -314,6 +316,11 @@ func (s *Server) runDial(c *channel, far farEnd, app string, args []string, vars
 			c.vars[k] = v
 		}
 	}
+	if p := c.peer; p != nil && c.caller != (party{}) {
+		// the dialplan half learns who is calling (trace g: ChannelConnectedLine on ;2)
+		p.connected = c.caller
+		s.chanEvent("ChannelConnectedLine", p, nil)
+	}
 	if _, bad := far.(*noContext); bad {
 		p := c.peer
 		s.destroyLocked(p, 0)
@@ -364,8 +371,10 @@ func (s *Server) farAnswer(c *channel) {
 		return
 	}
 	if p := c.peer; p != nil {
+		// the dialplan half runs Answer() (traces a, e, g: ChannelDialplan before the state change)
+		p.dp.AppName, p.dp.AppData = "Answer", ""
+		s.chanEvent("ChannelDialplan", p, map[string]any{"dialplan_app": "Answer", "dialplan_app_data": ""})
 		p.state = "Up"
-		p.dp.AppName = "Answer"
 		s.chanEvent("ChannelStateChange", p, nil)
 	}
 	c.state = "Up"

@@ -86,8 +86,22 @@ func TestContractOriginateBridgeHangup(t *testing.T) {
 		}
 	}
 	assertOrder(t, "originate events", ev.forChan(id), traceOriginateOrder)
-	if got := ev.forChan(id + "-L2"); len(got) == 0 || got[0] != "ChannelStateChange" {
-		t.Errorf("Local;2 events = %v, want ChannelStateChange first", got)
+	// the dialplan half runs Answer() (ChannelDialplan) right before it goes Up (traces a, d, e)
+	var l2 []map[string]any
+	ev.mu.Lock()
+	for _, m := range ev.got {
+		if evChan(m) == id+"-L2" {
+			l2 = append(l2, m)
+		}
+	}
+	ev.mu.Unlock()
+	for i, m := range l2 {
+		if m["type"] == "ChannelStateChange" {
+			if i == 0 || l2[i-1]["type"] != "ChannelDialplan" || l2[i-1]["dialplan_app"] != "Answer" {
+				t.Errorf("Local;2 events = %v, want ChannelDialplan Answer before ChannelStateChange", ev.forChan(id+"-L2"))
+			}
+			break
+		}
 	}
 
 	if r = tg.do(t, "POST", "/channels/"+id+"/answer", nil, ""); r.status != 204 {
@@ -189,6 +203,7 @@ func TestContractErrors(t *testing.T) {
 		{"POST", "/channels", []string{"app", "holdslayer"}, "", 400, "Endpoint must be specified"},
 		{"POST", "/channels", []string{"endpoint", "Local/s@company-ivr"}, "", 400, "Application or extension must be specified"},
 		{"POST", "/channels", []string{"endpoint", "Bogus/xyz", "app", "holdslayer"}, "", 500, ""},
+		{"POST", "/channels", []string{"endpoint", "PJSIP/1000", "app", "holdslayer"}, "", 500, ""},
 		{"POST", "/channels", []string{"endpoint", "Local/s@user-phone", "app", "holdslayer"}, "{not json", 400, "Error parsing request body"},
 		{"POST", "/bridges/no-such-bridge/addChannel", []string{"channel", id}, "", 404, "Bridge not found"},
 		{"POST", "/bridges/" + bid + "/addChannel", []string{"channel", "no-such-channel"}, "", 400, "Channel not found"},
@@ -276,4 +291,51 @@ func TestContractEventsSocketErrors(t *testing.T) {
 	if r.status != 400 || !strings.Contains(string(r.body), "missing param: [app]") {
 		t.Errorf("events without app = %d %s", r.status, r.body)
 	}
+}
+
+// TestContractOriginateVariables follows trace g: originate variables (CALLERID(name) in the
+// body) show on the ;1 half's caller; the ;2 half gets ChannelVarset for the others, then
+// ChannelConnectedLine naming the caller, before the call is answered.
+func TestContractOriginateVariables(t *testing.T) {
+	tg := contractTarget(t, contractOpts())
+	ev := tg.ws(t, "holdslayer")
+	id := fmt.Sprintf("vars-%d", time.Now().UnixNano()%100000)
+	r := tg.do(t, "POST", "/channels", qv("endpoint", "Local/s@user-phone", "app", "holdslayer", "channelId", id),
+		`{"variables":{"CALLERID(name)":"Holdslayer","MYVAR":"x"}}`)
+	if r.status != 200 {
+		t.Fatalf("originate = %d %s", r.status, r.body)
+	}
+	ch := r.obj(t)
+	if ch["caller"].(map[string]any)["name"] != "Holdslayer" || ch["connected"].(map[string]any)["name"] != "" {
+		t.Errorf("originate caller/connected = %v/%v", ch["caller"], ch["connected"])
+	}
+	ev.waitFor(t, 5*time.Second, "StasisStart", isEv("StasisStart", id))
+	vs := ev.waitFor(t, time.Second, "MYVAR on ;2", isEv("ChannelVarset", id+";2"))
+	if vs["variable"] != "MYVAR" || vs["value"] != "x" {
+		t.Errorf("varset on ;2 = %v=%v", vs["variable"], vs["value"])
+	}
+	cl := ev.waitFor(t, time.Second, "ConnectedLine on ;2", isEv("ChannelConnectedLine", id+";2"))
+	if cl["channel"].(map[string]any)["connected"].(map[string]any)["name"] != "Holdslayer" {
+		t.Errorf("ChannelConnectedLine channel = %v", cl["channel"])
+	}
+	l2 := ev.forChan(id + ";2")
+	iv, ic, iu := -1, -1, -1
+	for i, typ := range l2 {
+		switch {
+		case typ == "ChannelVarset" && iv < 0:
+			iv = i
+		case typ == "ChannelConnectedLine" && ic < 0:
+			ic = i
+		case typ == "ChannelStateChange" && iu < 0:
+			iu = i
+		}
+	}
+	if !(iv < ic && ic < iu) {
+		t.Errorf(";2 events = %v, want ChannelVarset, ChannelConnectedLine, then ChannelStateChange", l2)
+	}
+	if v := tg.do(t, "GET", "/channels/"+id+"/variable", qv("variable", "MYVAR"), ""); v.status != 200 || v.obj(t)["value"] != "x" {
+		t.Errorf("MYVAR = %d %s", v.status, v.body)
+	}
+	tg.do(t, "DELETE", "/channels/"+id, nil, "")
+	ev.waitFor(t, 5*time.Second, "destroyed", isEv("ChannelDestroyed", id))
 }

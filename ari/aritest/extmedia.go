@@ -53,7 +53,7 @@ func (s *Server) externalMedia(w http.ResponseWriter, q *req) {
 	app, host, format := q.get("app"), q.get("external_host"), q.get("format")
 	transport := q.get("transport")
 	if transport == "websocket" {
-		writeErr(w, http.StatusNotImplemented, "transport websocket is not simulated; use udp")
+		s.externalMediaWS(w, q)
 		return
 	}
 	if app == "" {

@@ -115,6 +115,10 @@ func (s *Server) killMedia(c *channel) {
 	if c.ext != nil {
 		c.ext.close()
 	}
+	if c.wsm != nil {
+		c.wsm.close()
+		delete(s.mediaConns, c.wsm.connID)
+	}
 	for _, r := range c.recordings {
 		s.finishRecordingLocked(r, true)
 	}
@@ -215,12 +219,26 @@ func (s *Server) dialFailedLocked(c *channel, cause int) {
 	s.destroyLocked(c, cause)
 }
 
-// restartHangupLocked tears a channel down the way `core restart now` does.
+// restartHangupLocked tears a channel down the way `core restart now` does (trace h): for a
+// Local pair both halves get a soft request with cause 4, then ;2 a soft 16 and ;1 a hard 0,
+// ;2 is destroyed (cause 0), ;1 leaves its bridge, ends Stasis and is destroyed (cause 16).
 func (s *Server) restartHangupLocked(c *channel) {
 	if c.dead {
 		return
 	}
+	p := c.peer
+	if p != nil && p.dead {
+		p = nil
+	}
+	if p != nil {
+		s.chanEvent("ChannelHangupRequest", p, map[string]any{"cause": 4, "soft": true})
+	}
 	s.chanEvent("ChannelHangupRequest", c, map[string]any{"cause": 4, "soft": true})
+	if p != nil {
+		s.chanEvent("ChannelHangupRequest", p, map[string]any{"cause": 16, "soft": true})
+		s.chanEvent("ChannelHangupRequest", c, map[string]any{"cause": 0})
+		s.destroyLocked(p, 0)
+	}
 	s.leaveBridgeLocked(c)
 	if c.stasisApp != "" {
 		c.stasisApp = ""
@@ -228,9 +246,6 @@ func (s *Server) restartHangupLocked(c *channel) {
 		if c.kind != kindSnoop {
 			s.varset(c, "STASISSTATUS", "SUCCESS")
 		}
-	}
-	if p := c.peer; p != nil && !p.dead {
-		s.destroyLocked(p, 0)
 	}
 	s.destroyLocked(c, 16)
 }

@@ -14,11 +14,12 @@ const asteriskID = "02:fc:00:00:00:01"
 type chanKind int
 
 const (
-	kindLocal1  chanKind = iota // the Stasis half of a Local pair
-	kindLocal2                  // the dialplan half of a Local pair (runs the far end)
-	kindPJSIP                   // a trunk call to a company or a device call
-	kindUnicast                 // externalMedia over UDP/RTP
-	kindSnoop                   // a snoop channel
+	kindLocal1    chanKind = iota // the Stasis half of a Local pair
+	kindLocal2                    // the dialplan half of a Local pair (runs the far end)
+	kindPJSIP                     // a trunk call to a company or a device call
+	kindUnicast                   // externalMedia over UDP/RTP
+	kindSnoop                     // a snoop channel
+	kindWebSocket                 // externalMedia over a media WebSocket (chan_websocket)
 )
 
 type dialplan struct {
@@ -51,6 +52,7 @@ type channel struct {
 	peer       *channel // the other half of a Local pair
 	far        farEnd   // the far end (company, device) for Local;2 and PJSIP channels
 	ext        *extMedia
+	wsm        *wsMedia
 	snoop      *snoopInfo
 	dead       bool
 
@@ -59,6 +61,10 @@ type channel struct {
 	plays      []*playback // channel playbacks (queued, first plays)
 	lastWrite  []int16     // what the channel was written last frame (for spy=out)
 	readNow    []int16     // what the channel read from its far end this frame
+	gap        bool        // no frame this time because music on hold is starting
+	mohOn      bool        // the far end was playing music last frame
+	mohGap     int         // frames left in the music-on-hold start gap
+	mohBurst   int         // frames of music still to send at once after the gap
 	recordings []*recording
 }
 

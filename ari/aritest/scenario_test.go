@@ -1,7 +1,10 @@
 package aritest
 
 import (
+	"fmt"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +110,24 @@ func TestRestart(t *testing.T) {
 		t.Fatal("socket not dropped")
 	}
 	ev.waitFor(t, time.Second, "StasisEnd before drop", isEv("StasisEnd", "h"))
+	// trace h's teardown of a Local pair, in order across both halves
+	var got []string
+	ev.mu.Lock()
+	for _, m := range ev.got {
+		if id := evChan(m); (id == "h" || id == "h;2") && m["type"] != "ChannelDialplan" {
+			got = append(got, fmt.Sprintf("%s %s %v %v", id, m["type"], m["cause"], m["soft"]))
+		}
+	}
+	ev.mu.Unlock()
+	want := []string{
+		"h;2 ChannelHangupRequest 4 true", "h ChannelHangupRequest 4 true",
+		"h;2 ChannelHangupRequest 16 true", "h ChannelHangupRequest 0 <nil>",
+		"h;2 ChannelDestroyed 0 <nil>", "h StasisEnd <nil> <nil>", "h ChannelVarset <nil> <nil>",
+		"h ChannelDestroyed 16 <nil>",
+	}
+	if len(got) < len(want) || !reflect.DeepEqual(got[len(got)-len(want):], want) {
+		t.Errorf("restart teardown =\n%s\nwant it to end with\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 	var seen503, refused bool
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {

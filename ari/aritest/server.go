@@ -81,7 +81,8 @@ type Server struct {
 	playbacks   map[string]*playback
 	liveRecs    map[string]*recording
 	stored      map[string]*storedRecording
-	heard       map[string][]int16 // device endpoint -> audio it received
+	heard       map[string][]int16  // device endpoint -> audio it received
+	mediaConns  map[string]*channel // chan_websocket connection id -> channel
 	seq         int
 	localSeq    int
 	epoch       int64
@@ -118,20 +119,21 @@ func New(opts Options) (*Server, error) {
 		opts.SoundsDir = d
 	}
 	s := &Server{
-		opts:      opts,
-		clk:       opts.Clock,
-		log:       opts.Log,
-		sounds:    newSoundCache(opts.SoundsDir),
-		vocab:     &Vocabulary{},
-		apps:      map[string]*wsConn{},
-		socks:     map[*wsConn]bool{},
-		channels:  map[string]*channel{},
-		bridges:   map[string]*bridge{},
-		playbacks: map[string]*playback{},
-		liveRecs:  map[string]*recording{},
-		stored:    map[string]*storedRecording{},
-		heard:     map[string][]int16{},
-		faults:    opts.Faults,
+		opts:       opts,
+		clk:        opts.Clock,
+		log:        opts.Log,
+		sounds:     newSoundCache(opts.SoundsDir),
+		vocab:      &Vocabulary{},
+		apps:       map[string]*wsConn{},
+		socks:      map[*wsConn]bool{},
+		channels:   map[string]*channel{},
+		bridges:    map[string]*bridge{},
+		playbacks:  map[string]*playback{},
+		liveRecs:   map[string]*recording{},
+		stored:     map[string]*storedRecording{},
+		heard:      map[string][]int16{},
+		mediaConns: map[string]*channel{},
+		faults:     opts.Faults,
 	}
 	for num, sc := range opts.Scenarios {
 		if err := sc.prepare(s.sounds); err != nil {
@@ -321,7 +323,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveTranscription(w, r)
 		return
 	}
-	if !strings.HasPrefix(r.URL.Path, "/ari/") {
+	media := strings.HasPrefix(r.URL.Path, "/media/")
+	if !strings.HasPrefix(r.URL.Path, "/ari/") && !media {
 		writeErr(w, http.StatusNotFound, "Resource not found")
 		return
 	}
@@ -330,6 +333,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.httpMu.Unlock()
 	if booting {
 		writeErr(w, http.StatusServiceUnavailable, "Asterisk not booted")
+		return
+	}
+	if media {
+		// chan_websocket's media socket: the connection id is the credential
+		s.handleMedia(w, r)
 		return
 	}
 	if !s.authorized(r) {
