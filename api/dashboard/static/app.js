@@ -310,7 +310,11 @@
 
   function renderCard(c) {
     const card = c.card;
-    const now = c.ended_at ? new Date(c.ended_at) : new Date();
+    // A live call's "now" is the later of this browser's clock and the newest event, so a
+    // service clock ahead of the browser's (skew, or an accelerated test clock) cannot squeeze
+    // the strip chart or show a negative elapsed time.
+    const last = c.events.length ? new Date(c.events[c.events.length - 1].timestamp) : new Date(0);
+    const now = c.ended_at ? new Date(c.ended_at) : new Date(Math.max(Date.now(), last.getTime()));
     $(".elapsed", card).textContent = fmtDur((now - new Date(c.started_at)) / 1000);
     const hold = (c.hold_time || 0) + (c.holdSince ? (Date.now() - c.holdSince) / 1000 : 0);
     $(".hold", card).textContent = fmtDur(hold);
