@@ -145,8 +145,6 @@ type call struct {
 	recordings  []*recording
 	onsetOfCall time.Time
 
-	// ringDuringGreeting: the devices ring while the agent greeting plays.
-	ringDuringGreeting bool
 	// recheckAt is when, after an acoustic withdrawal, the next stretch of voice becomes a
 	// candidate again (zero: not armed); rechecks counts those candidates.
 	recheckAt time.Time

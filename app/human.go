@@ -496,9 +496,9 @@ func (c *call) stopCheck() {
 	c.check = nil
 }
 
-// greet says the agent greeting to the confirmed person. The user's devices ring meanwhile
-// (a dialplan caller waits: it would hear the greeting); a device that answers before the
-// greeting is over is bridged once it is (onDeviceAnswered, greeted).
+// greet says the agent greeting to the confirmed person ("stay on the line while I connect the
+// customer"); the user's phone rings once it has been said (greeted), so the agent knows to wait
+// before anyone is rung.
 func (c *call) greet() *endCause {
 	text := c.eng.cfg.AgentGreeting
 	if text == "" {
@@ -512,24 +512,18 @@ func (c *call) greet() *endCause {
 		c.log.Info("agent greeting not said", "err", err)
 		return c.greeted()
 	}
-	if c.inboundCh == "" || c.req.Mode != ModeHoldSlayer {
-		c.ringDuringGreeting = true
-		ec, _ := c.startTransfer(c.req.Device, true)
-		return ec
-	}
 	return nil
 }
 
-// greeted connects the user once the greeting has been played: rings them (when not
-// already ringing) or bridges the device that answered while it played.
+// greeted connects the user once the greeting has been played: bridges a device that answered
+// while it played (the user asked to pick up during it), or rings the devices.
 func (c *call) greeted() *endCause {
 	c.stopCheck()
-	if c.ringDuringGreeting {
-		c.ringDuringGreeting = false
-		if x := c.xfer; x != nil && x.answered {
+	if x := c.xfer; x != nil {
+		if x.answered {
 			return c.onDeviceAnswered()
 		}
-		return nil
+		return nil // already ringing
 	}
 	if c.state.Status != StatusHumanDetected {
 		return nil
