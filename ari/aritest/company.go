@@ -20,6 +20,10 @@ const (
 	// of its words ("billing" is about half a second); maxCapture bounds what is kept of one.
 	wordMinDuration = 200 * time.Millisecond
 	maxCapture      = 10 * 8000
+	// wordGap is the quiet that ends a spoken answer to a menu: longer than utteranceGap, as
+	// a speech IVR's end-of-speech timeout is, so a caller whose audio stalls for a moment
+	// (a late RTP burst, a jitter buffer running dry) is not cut off in the middle of a word.
+	wordGap = time.Second
 )
 
 // voice is a far end's audio output (prompts queued, music looping) and speech detector for
@@ -40,6 +44,7 @@ type voice struct {
 	// with at least wordMinDuration of speech (the latest wins when nobody is listening).
 	capture   []int16
 	capSpeech time.Duration
+	capQuiet  time.Duration
 	words     chan []int16
 }
 
@@ -82,14 +87,8 @@ func (v *voice) hear(f []int16) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	loud := f != nil && rms(f) > speechRMS
-	if (loud || len(v.capture) > 0) && len(v.capture) < maxCapture {
-		if f == nil {
-			f = silence()
-		}
-		v.capture = append(v.capture, f...)
-	}
+	v.captureWord(f, loud)
 	if loud {
-		v.capSpeech += frameDur
 		v.speechMs += frameDur
 		v.quietMs = 0
 		if v.speechMs >= SpeechMinDuration && !v.spoke {
@@ -103,15 +102,6 @@ func (v *voice) hear(f []int16) {
 	}
 	v.quietMs += frameDur
 	if v.quietMs >= utteranceGap {
-		if v.capSpeech >= wordMinDuration {
-			clip := v.capture
-			select {
-			case <-v.words:
-			default:
-			}
-			v.words <- clip
-		}
-		v.capture, v.capSpeech = nil, 0
 		if v.spoke {
 			select {
 			case v.uttered <- struct{}{}:
@@ -121,6 +111,35 @@ func (v *voice) hear(f []int16) {
 		v.spoke = false
 		v.speechMs = 0
 	}
+}
+
+// captureWord keeps the audio of what the caller is saying for a spoken menu, from the first
+// loud frame to wordGap of quiet. A tick when nothing arrived (nil: the caller's RTP is late)
+// adds nothing to the clip, so a stall does not insert silence into the word, but counts
+// towards the gap like quiet. Finished clips with at least wordMinDuration of speech go to
+// words (the latest wins when nobody is listening).
+func (v *voice) captureWord(f []int16, loud bool) {
+	if loud {
+		v.capSpeech += frameDur
+		v.capQuiet = 0
+	} else if len(v.capture) > 0 || v.capSpeech > 0 {
+		v.capQuiet += frameDur
+	}
+	if f != nil && (loud || len(v.capture) > 0) && len(v.capture) < maxCapture {
+		v.capture = append(v.capture, f...)
+	}
+	if v.capQuiet < wordGap {
+		return
+	}
+	if v.capSpeech >= wordMinDuration {
+		clip := v.capture
+		select {
+		case <-v.words:
+		default:
+		}
+		v.words <- clip
+	}
+	v.capture, v.capSpeech, v.capQuiet = nil, 0, 0
 }
 
 func (v *voice) digit(d byte) {
@@ -322,8 +341,10 @@ func (co *company) menu(s *Server, m *Menu) (string, bool) {
 	if len(m.Speech) > 0 {
 		words = co.words
 	}
-	co.drainInput()
 	for attempt := 0; attempt <= retries; attempt++ {
+		// Keys and words from before this prompt (a stalled caller's late fragment, speech
+		// during the "invalid option" message) do not answer it.
+		co.drainInput()
 		done := co.start(concat(m.Prompt))
 		t := s.clk.NewTimer(time.Hour)
 		t.Stop()
@@ -355,7 +376,10 @@ func (co *company) menu(s *Server, m *Menu) (string, bool) {
 				// Speech barges in too; a word the menu does not know is a wrong answer.
 				co.cut()
 				t.Stop()
-				if w := m.recogniseWord(clip); w != "" {
+				w, best, second := m.matchWord(clip)
+				s.log.Debug("menu heard a word", "word", w, "cost", best, "second", second,
+					"seconds", float64(len(clip))/8000)
+				if w != "" {
 					return m.Speech[w], true
 				}
 				wrong = true

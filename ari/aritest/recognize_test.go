@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -144,6 +145,150 @@ func TestMenuRecognisesWords(t *testing.T) {
 	} {
 		if got := c.m.recogniseWord(spoken(c.said)); got != c.want {
 			t.Errorf("menu %v heard %q: got %q, want %q", c.m.Speech, c.said, got, c.want)
+		}
+	}
+}
+
+// ragged is what a starved process and a lossy network do to audio, 20 ms frame by frame:
+// each frame is dropped with probability drop or played twice with probability dup, and
+// followed by up to maxGap frames of inserted silence (a jitter buffer running dry) with
+// probability gap; then cutMs are cut from the start and endMs from the end, and the result
+// goes through ulaw.
+type ragged struct {
+	drop, dup, gap float64
+	maxGap         int
+	cutMs, endMs   int
+}
+
+func (r ragged) apply(rng *rand.Rand, s []int16) []int16 {
+	var out []int16
+	for i := 0; i+frameSamples <= len(s); i += frameSamples {
+		f := s[i : i+frameSamples]
+		switch p := rng.Float64(); {
+		case p < r.drop:
+			continue
+		case p < r.drop+r.dup:
+			out = append(out, f...)
+		}
+		out = append(out, f...)
+		if r.gap > 0 && rng.Float64() < r.gap {
+			out = append(out, make([]int16, frameSamples*(1+rng.IntN(max(1, r.maxGap))))...)
+		}
+	}
+	lo, hi := r.cutMs*8, len(out)-r.endMs*8
+	if lo >= hi {
+		return nil
+	}
+	return audio.ULawDecode(audio.ULawEncode(out[lo:hi]))
+}
+
+var raggedCases = []ragged{
+	{drop: 0.05},
+	{dup: 0.05},
+	{drop: 0.1, dup: 0.1},
+	{drop: 0.07, dup: 0.07, cutMs: 100},
+	{drop: 0.07, dup: 0.07, endMs: 100},
+	{gap: 0.05, maxGap: 15},
+	{drop: 0.05, dup: 0.05, gap: 0.05, maxGap: 10, cutMs: 100},
+}
+
+// TestRecogniserRaggedAudio: prompts whose frames were dropped, doubled or split by silence,
+// and cut at either end, still come back as their text (whole, or the sentence they are);
+// music and speech the simulator never rendered, as ragged, still come back as "".
+func TestRecogniserRaggedAudio(t *testing.T) {
+	sc := &Scenario{Name: "Acme", Steps: []Step{
+		{ID: "menu", Menu: &Menu{Prompt: say("For balances, press 1. For lost cards, press 2. To speak with a representative, press 0."),
+			Options: map[string]string{"0": "hold"}}},
+		{ID: "open", Play: say("Our menu has changed. Members should know the secret code.")},
+		{ID: "hold", Hold: &Hold{Duration: Duration(time.Second), Music: "macroform-cold_day",
+			Announce: say("Your call is important to us. Please stay on the line.")}},
+		{ID: "agent", Agent: &Agent{Greeting: "Hi, this is Sarah in customer support, how can I help you today?",
+			Replies: []string{"Yes, I am a real person. How can I help?"}}},
+	}}
+	srv, err := New(Options{Scenarios: map[string]*Scenario{"+18005550100": sc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	menu := sc.Steps[0].Menu.Prompt[0].samples
+	open := sc.Steps[1].Play[0].samples
+	clips := []struct {
+		pcm  []int16
+		want string
+	}{
+		{menu, "For balances, press 1. For lost cards, press 2. To speak with a representative, press 0."},
+		{menu[:len(menu)/2], "For balances, press 1. For lost cards, press 2."},
+		{open, "Our menu has changed. Members should know the secret code."},
+		{open[:len(open)*45/100], "Our menu has changed."},
+		{sc.Steps[2].Hold.Announce[0].samples, "Your call is important to us. Please stay on the line."},
+		{sc.Steps[3].Agent.greeting, "Hi, this is Sarah in customer support, how can I help you today?"},
+	}
+	var unknown [][]int16
+	for _, u := range []string{"The weather tomorrow will be sunny with light winds.", "Press 9 to repeat this menu.",
+		"Your account balance is forty two dollars."} {
+		smp, err := srv.sounds.say(u, "en-us")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknown = append(unknown, smp)
+	}
+	moh := srv.sounds.moh("macroform-cold_day")
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, r := range raggedCases {
+		name := fmt.Sprintf("%+v", r)
+		for _, c := range clips {
+			if text, cost := srv.vocab.Recognise(r.apply(rng, c.pcm), 8000); text != c.want {
+				t.Errorf("%s: got %q (cost %.2f), want %q", name, text, cost, c.want)
+			}
+		}
+		for _, u := range unknown {
+			if text, cost := srv.vocab.Recognise(r.apply(rng, u), 8000); text != "" {
+				t.Errorf("%s: unknown speech answered %q (cost %.2f)", name, text, cost)
+			}
+		}
+		for i := 0; i < 10; i++ {
+			n := 8000 * (6 + rng.IntN(35)) / 10
+			off := rng.IntN(len(moh) - n)
+			if text, cost := srv.vocab.Recognise(r.apply(rng, moh[off:off+n]), 8000); text != "" {
+				t.Errorf("%s: music at %.1f s answered %q (cost %.2f)", name, float64(off)/8000, text, cost)
+			}
+		}
+	}
+}
+
+// TestMenuWordsRaggedAudio: a spoken menu still knows its words when the caller's audio is
+// ragged, and still refuses other words said as raggedly.
+func TestMenuWordsRaggedAudio(t *testing.T) {
+	sc := &Scenario{Name: "Globex", Steps: []Step{{ID: "menu", Menu: &Menu{Prompt: say("Say billing or say representative."),
+		Speech: map[string]string{"billing": "q", "representative": "q"}}}, {ID: "q", Pause: Duration(time.Second)}}}
+	srv, err := New(Options{Scenarios: map[string]*Scenario{"+1": sc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	m := sc.Steps[0].Menu
+	rng := rand.New(rand.NewPCG(9, 1))
+	// Long inserted silences are left out here: the menu's capture skips ticks when nothing
+	// arrived (see voice.captureWord), so a stalled caller's word reaches it without them.
+	// A word is short ("billing" is 22 frames), so a few faults weigh more than in a prompt:
+	// 10 % dropped and doubled frames together cost "billing" too much to be told apart from
+	// other words (a known limit), 5 % of either, a 100 ms cut, or short gaps do not.
+	cases := []ragged{{drop: 0.05}, {dup: 0.05}, {cutMs: 100}, {endMs: 100}, {gap: 0.05, maxGap: 3}}
+	for _, r := range cases {
+		for _, c := range []struct{ said, want string }{
+			{"billing", "billing"}, {"representative", "representative"},
+			{"technical support", ""}, {"agent", ""}, {"operator", ""}, {"representation", ""}, {"present", ""},
+		} {
+			smp, err := srv.sounds.say(c.said, callerVoice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 50 ms of quiet either side: a 100 ms cut takes 50 ms of the word.
+			pad := make([]int16, 400)
+			clip := append(append(append([]int16{}, pad...), smp...), pad...)
+			if got, cost, _ := m.matchWord(r.apply(rng, clip)); got != c.want {
+				t.Errorf("%+v: heard %q as %q (cost %.2f), want %q", r, c.said, got, cost, c.want)
+			}
 		}
 	}
 }

@@ -248,7 +248,8 @@ func (sc *Scenario) prepare(c *soundCache) error {
 				if err != nil {
 					return err
 				}
-				m.words = append(m.words, phrase{text: w, env: trimQuiet(envelope(smp, 8000))})
+				f, _ := features(smp).trim()
+				m.words = append(m.words, phrase{text: w, f: f})
 			}
 		}
 		if h := st.Hold; h != nil {
