@@ -121,9 +121,12 @@ type call struct {
 	xfer *transfer
 
 	// speech and navigation (listen.go, speak.go, navigate.go, human.go)
-	ears        *ears
-	navi        Navigator
-	navQueue    []NavAction
+	ears     *ears
+	navi     Navigator
+	navQueue []NavAction
+	// answeredAt is when the navigator last pressed keys or spoke: speech that started before
+	// it belongs to a prompt already answered.
+	answeredAt  time.Time
 	navTimer    clock.Timer
 	thinking    bool
 	speaker     AudioSink

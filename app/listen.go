@@ -273,6 +273,12 @@ func (c *call) onTranscript(r sttResult) *endCause {
 		}
 	}
 	if c.navigating() {
+		if h.Start.Before(c.answeredAt) {
+			// The rest of a prompt we already answered (we pressed or said our choice while it
+			// still played): not a new menu, and not something to answer again.
+			c.log.Debug("transcript of an answered prompt not navigated", "text", text)
+			return nil
+		}
 		return c.applyNav(c.navi.Heard(c.clk.Now(), text))
 	}
 	return nil

@@ -219,12 +219,14 @@ func (c *call) runNavQueue() *endCause {
 				continue
 			}
 			c.navi.Did(now, a)
+			c.answeredAt = now
 		case NavSpeak:
 			if err := c.speak(a.Text, speakNav); err != nil {
 				c.log.Warn("navigator speak", "err", err)
 				continue
 			}
 			c.navi.Did(now, a)
+			c.answeredAt = now
 		case NavWait:
 			c.navi.Did(now, a)
 		case NavListen, NavExpectHold:

@@ -274,7 +274,7 @@ func TestMatcherGetsThroughUnseenMenu(t *testing.T) {
 	press := index(evs, app.EventIVRDTMFSent, dtmf("0"))
 	hold := index(evs, app.EventHoldDetected, nil)
 	human := index(evs, app.EventHumanDetected, nil)
-	ask := index(evs, app.EventTranscriptChunk, said("live representative"))
+	ask := index(evs, app.EventTranscriptChunk, said("live person"))
 	greet := index(evs, app.EventTranscriptChunk, said("connect the customer"))
 	ring := index(evs, app.EventTransferStarted, nil)
 	done := index(evs, app.EventTransferComplete, nil)
