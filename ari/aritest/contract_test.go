@@ -2,10 +2,13 @@ package aritest
 
 import (
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Field sets and event orders below are copied from shared/ari-traces (Asterisk 22.10.1).
@@ -287,9 +290,21 @@ func TestContractApplicationReplaced(t *testing.T) {
 
 func TestContractEventsSocketErrors(t *testing.T) {
 	tg := contractTarget(t, contractOpts())
-	r := tg.do(t, "GET", "/events", nil, "")
-	if r.status != 400 || !strings.Contains(string(r.body), "missing param: [app]") {
-		t.Errorf("events without app = %d %s", r.status, r.body)
+	// a WebSocket handshake without app: Asterisk answers 400 (a plain GET without the
+	// Upgrade headers gets 426 Upgrade Required from a real Asterisk instead)
+	u := strings.Replace(tg.base, "http", "ws", 1) + "/events?" + qv("api_key", tg.user+":"+tg.pass).Encode()
+	conn, res, err := websocket.DefaultDialer.Dial(u, nil)
+	if err == nil {
+		_ = conn.Close()
+		t.Fatal("events socket without app was accepted")
+	}
+	if res == nil {
+		t.Fatalf("dial events without app: %v", err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 400 || !strings.Contains(string(body), "missing param: [app]") {
+		t.Errorf("events without app = %d %s", res.StatusCode, body)
 	}
 }
 

@@ -123,8 +123,11 @@ func TestContractExternalMediaWebSocket(t *testing.T) {
 	ev := tg.ws(t, "holdslayer")
 	id := fmt.Sprintf("company-w-%d", time.Now().UnixNano()%100000)
 	tg.do(t, "POST", "/channels", qv("endpoint", "Local/s@company-ivr", "app", "holdslayer", "appArgs", "company", "channelId", id, "otherChannelId", id+"-L2"), "")
+	// on a real Asterisk a failed run must not leave channels in the app (they keep it registered)
+	t.Cleanup(func() { tg.do(t, "DELETE", "/channels/"+id, nil, "") })
 	ev.waitFor(t, 5*time.Second, "StasisStart", isEv("StasisStart", id))
 	bid := tg.do(t, "POST", "/bridges", qv("type", "mixing", "name", "main-w"), "").obj(t)["id"].(string)
+	t.Cleanup(func() { tg.do(t, "DELETE", "/bridges/"+bid, nil, "") })
 	tg.do(t, "POST", "/bridges/"+bid+"/addChannel", qv("channel", id), "")
 
 	r := tg.do(t, "POST", "/channels/externalMedia", qv("app", "holdslayer", "transport", "websocket", "encapsulation", "none", "connection_type", "server", "format", "slin16"), "")
@@ -161,7 +164,17 @@ func TestContractExternalMediaWebSocket(t *testing.T) {
 	sb := tg.do(t, "POST", "/bridges", qv("type", "mixing", "name", "snoop-out-w"), "").obj(t)["id"].(string)
 	sink := newSink(t)
 	sem := tg.do(t, "POST", "/channels/externalMedia", qv("app", "holdslayer", "external_host", sink.addr(), "format", "ulaw"), "").obj(t)
-	tg.do(t, "POST", "/bridges/"+sb+"/addChannel", qv("channel", snoop["id"].(string)+","+sem["id"].(string)), "")
+	t.Cleanup(func() {
+		tg.do(t, "DELETE", "/channels/"+sem["id"].(string), nil, "")
+		tg.do(t, "DELETE", "/bridges/"+sb, nil, "")
+	})
+	// a real Asterisk answers 422 "Channel not in Stasis application" to an addChannel sent
+	// before the new channel's StasisStart, which may come just after the POST's 200
+	ev.waitFor(t, 5*time.Second, "snoop StasisStart", isEv("StasisStart", snoop["id"].(string)))
+	ev.waitFor(t, 5*time.Second, "externalMedia StasisStart", isEv("StasisStart", sem["id"].(string)))
+	if r := tg.do(t, "POST", "/bridges/"+sb+"/addChannel", qv("channel", snoop["id"].(string)+","+sem["id"].(string)), ""); r.status != 204 {
+		t.Fatalf("addChannel snoop+externalMedia = %d %s", r.status, r.body)
+	}
 
 	m := tg.dialMedia(t, connID)
 	ev.waitFor(t, 5*time.Second, "websocket StasisStart", isEv("StasisStart", wsID))
@@ -180,9 +193,14 @@ func TestContractExternalMediaWebSocket(t *testing.T) {
 		t.Errorf("first text = %q, want %q", texts, want)
 	}
 
-	// the company's prompt arrives little-endian at 50 frames a second
-	time.Sleep(1800 * time.Millisecond)
+	// the company's prompt arrives little-endian at 50 frames a second. A real Asterisk sends
+	// nothing until the prompt starts (Answer() waits 500 ms for media, then Wait(1); with
+	// transmit_silence off a simple bridge forwards no frames), about 1.5 s after the answer.
 	_, bins := m.snapshot()
+	for deadline := time.Now().Add(5 * time.Second); len(bins) < 60 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		_, bins = m.snapshot()
+	}
 	m.mu.Lock()
 	at := append([]time.Time(nil), m.at...)
 	m.mu.Unlock()
