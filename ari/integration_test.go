@@ -322,3 +322,49 @@ func TestIntegrationAsteriskRestart(t *testing.T) {
 	}
 	waitFor(t, "no live channels or bridges", func() bool { c, b := srv.Live(); return c == 0 && b == 0 })
 }
+
+// TestIntegrationListenWaitsForStasis: a real Asterisk can refuse to bridge a snoop or
+// externalMedia channel (422 "Channel not in Stasis application") until it has processed the
+// channel's StasisStart; Listen and Speaker retry the add instead of failing the call.
+func TestIntegrationListenWaitsForStasis(t *testing.T) {
+	leakCheck(t)
+	srv, a, _ := startSim(t)
+	ctx := context.Background()
+	sess, err := a.Open(ctx, "call-it-stasis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close(ctx)
+	company, err := sess.Originate(ctx, "PJSIP/"+testCompany+"@trunk", app.OriginateOptions{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next(t, sess, app.PBXAnswered, company)
+	callBridge, err := sess.CreateBridge(ctx, app.BridgeMixing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.AddToBridge(ctx, callBridge, company); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetFaults(aritest.Faults{AddBeforeStasis: 2})
+	src, err := sess.Listen(ctx, company)
+	if err != nil {
+		t.Fatalf("listen after two 422s: %v", err)
+	}
+	deadline := time.After(8 * time.Second)
+	for loud := 0; loud < 10; {
+		select {
+		case f := <-src.Frames():
+			if !f.Filled && rms(f.Samples) > 300 {
+				loud++
+			}
+		case <-deadline:
+			t.Fatal("no audio from the company after the retried bridge adds")
+		}
+	}
+	srv.SetFaults(aritest.Faults{AddBeforeStasis: 1})
+	if _, err := sess.Speaker(ctx, callBridge); err != nil {
+		t.Fatalf("speaker after a 422: %v", err)
+	}
+}

@@ -85,7 +85,7 @@ func (s *Session) Listen(ctx context.Context, channelID string) (app.AudioSource
 	made = append(made, mediaID)
 
 	for _, id := range []string{snoopID, mediaID} {
-		if err := s.AddToBridge(ctx, bridgeID, id); err != nil {
+		if err := s.addNewChannel(ctx, bridgeID, id); err != nil {
 			return fail(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	ariv5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/holdslayer/holdslayer/app"
+	"github.com/holdslayer/holdslayer/app/clock"
 )
 
 // chanKind says why a session owns a channel; only call legs (originated or adopted) are
@@ -386,6 +388,29 @@ func (s *Session) AddToBridge(ctx context.Context, bridgeID, channelID string) e
 	return s.a.do(ctx, "add "+channelID+" to bridge", func() error {
 		return s.a.client.Bridge().AddChannel(brKey(bridgeID), channelID)
 	})
+}
+
+// Bounds of addNewChannel's wait for a channel to enter Stasis.
+const (
+	stasisRetryEvery = 50 * time.Millisecond
+	stasisRetryFor   = 2 * time.Second
+)
+
+// addNewChannel adds a channel the session just created (snoop, externalMedia) to a bridge.
+// Asterisk answers 422 "Channel not in Stasis application" until it has processed the new
+// channel's StasisStart, which can trail the creating request's 200; the add is retried briefly.
+func (s *Session) addNewChannel(ctx context.Context, bridgeID, channelID string) error {
+	deadline := s.a.clk.Now().Add(stasisRetryFor)
+	for {
+		err := s.AddToBridge(ctx, bridgeID, channelID)
+		if err == nil || statusOf(err) != http.StatusUnprocessableEntity || !s.a.clk.Now().Before(deadline) {
+			return err
+		}
+		s.log.Debug("channel not in Stasis yet; retrying the bridge add", "channel_id", channelID)
+		if err := clock.Sleep(ctx, s.a.clk, stasisRetryEvery); err != nil {
+			return fmt.Errorf("add %s to bridge: %w", channelID, err)
+		}
+	}
 }
 
 // RemoveFromBridge takes a channel out of a bridge.

@@ -178,7 +178,7 @@ func (s *Session) Speaker(ctx context.Context, bridgeID string) (app.AudioSink, 
 		return fail(fmt.Errorf("resolve %s: %w", peer, err))
 	}
 	sink.remote = raddr
-	if err := s.AddToBridge(ctx, bridgeID, sayID); err != nil {
+	if err := s.addNewChannel(ctx, bridgeID, sayID); err != nil {
 		return fail(err)
 	}
 	s.addCloser(sink)

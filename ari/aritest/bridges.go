@@ -110,6 +110,11 @@ func (s *Server) addChannel(w http.ResponseWriter, q *req) {
 		writeErr(w, http.StatusBadRequest, "Missing parameter channel")
 		return
 	}
+	if s.faults.AddBeforeStasis > 0 {
+		s.faults.AddBeforeStasis--
+		writeErr(w, http.StatusUnprocessableEntity, "Channel not in Stasis application")
+		return
+	}
 	var add []*channel
 	for _, id := range ids {
 		c := s.channels[id]

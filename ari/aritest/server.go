@@ -51,6 +51,10 @@ type Faults struct {
 	Jitter time.Duration
 	// HangupAtStep makes the company hang up when its scenario enters the step with this id.
 	HangupAtStep string
+	// AddBeforeStasis refuses this many bridge addChannel requests with 422 "Channel not in
+	// Stasis application", as a real Asterisk does when a snoop or externalMedia channel is
+	// added before its StasisStart has been processed (seen 1 time in 30 on Asterisk 22.10.1).
+	AddBeforeStasis int
 }
 
 // Server is a running simulated Asterisk.
