@@ -256,14 +256,17 @@ func (s *eventStream) wait(t *testing.T, id, typ string, within time.Duration) e
 	t.Helper()
 	deadline := time.After(within)
 	for {
-		for _, e := range s.of(id) {
+		// One snapshot for both checks: an event arriving between them must not read as the
+		// call ending before the awaited event.
+		got := s.of(id)
+		for _, e := range got {
 			if e.Type == typ {
 				return e
 			}
 		}
-		for _, e := range s.of(id) {
+		for _, e := range got {
 			if id != "" && (e.Type == "call_ended" || e.Type == "call_failed") {
-				t.Fatalf("call %s ended (%v) while waiting for %s; got %s", id, e.Data, typ, types(s.of(id)))
+				t.Fatalf("call %s ended (%v) while waiting for %s; got %s", id, e.Data, typ, types(got))
 			}
 		}
 		select {
