@@ -151,6 +151,13 @@ func (c *call) onDetection(d Detection) *endCause {
 			"audio_type": d.AudioType, "confidence": round3(d.Confidence),
 			"hold_duration": round1(c.holdSecondsNow()),
 		})
+		if c.sttDown() && c.rechecks < maxRechecks {
+			// Without transcripts, the engine also puts the first voice after the hold to the
+			// acoustic live check itself: the classifier stays silent on speech that starts at
+			// the instant the music stops (which is how recordings start, but also how some
+			// agents answer), and the live check tells the two apart.
+			c.recheckAt = c.clk.Now().Add(recheckAfter)
+		}
 	case DetectHuman:
 		if st != StatusConnected && st != StatusNavigating && st != StatusOnHold {
 			return nil

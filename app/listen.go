@@ -34,6 +34,10 @@ type ears struct {
 	inFlight int
 	degraded bool
 	onsetAt  time.Time // clock time of the last VAD onset
+	// musicAt is the clock time of the last frame the classifier called music: voice that
+	// follows music within one utterance (an agent speaking the instant the music stops)
+	// counts from there.
+	musicAt time.Time
 	// labels says, per frame of the utterance in progress, whether the classifier called it
 	// music; first is the stream offset where labels[0] begins.
 	labels   []bool
@@ -96,6 +100,9 @@ func (c *call) hearFrame(samples []int16, a Analysis) *endCause {
 	case speech.VADOffset:
 		e.speaking = false
 	}
+	if a.Label == AudioMusic {
+		e.musicAt = now
+	}
 	e.voice.push(now, ev.Kind, e.speaking, a.Label == AudioMusic, samples)
 	e.remember(samples)
 	if e.speaking || ev.Kind == speech.VADOffset {
@@ -154,13 +161,19 @@ func (c *call) recheck(now time.Time, a Analysis) *endCause {
 		c.xfer != nil || c.speaking != "" || c.judgeCancel != nil {
 		return nil
 	}
-	if !e.speaking || e.music > 0 || a.Label == AudioMusic || now.Sub(e.onsetAt) < recheckSpeech || e.onsetAt.Before(c.recheckAt) {
+	// The voice runs from the VAD onset, or from the last music frame when the utterance began
+	// in the music (speech that starts the instant the music stops).
+	from := e.onsetAt
+	if e.musicAt.After(from) {
+		from = e.musicAt
+	}
+	if !e.speaking || a.Label == AudioMusic || now.Sub(from) < recheckSpeech || from.Before(c.recheckAt) {
 		return nil
 	}
 	c.recheckAt = time.Time{}
 	c.rechecks++
 	c.log.Info("voice after an acoustic withdrawal: checking again", "recheck", c.rechecks)
-	return c.judge(HumanCandidate{CallID: c.id, Confidence: 0.5, Onset: c.class.heard - now.Sub(e.onsetAt),
+	return c.judge(HumanCandidate{CallID: c.id, Confidence: 0.5, Onset: c.class.heard - now.Sub(from),
 		Evidence: map[string]any{"source": "vad_recheck", "recheck": c.rechecks}, HoldSeconds: c.holdSecondsNow()})
 }
 

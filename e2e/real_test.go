@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,7 +67,9 @@ func TestHoldSlayerRealAsterisk(t *testing.T) {
 	ws.wait(t, id, "ivr_dtmf_sent", time.Minute)
 	ws.wait(t, id, "hold_detected", time.Minute)
 	ws.wait(t, id, "transfer_complete", 2*time.Minute)
-	inOrder(t, ws.of(id), holdSlayerEvents...)
+	// A Local channel goes straight to Up (no Ringing state, unlike a SIP trunk's 180), so
+	// a real Asterisk reports no call_ringing here; everything else is as on the simulator.
+	inOrder(t, ws.of(id), slices.DeleteFunc(slices.Clone(holdSlayerEvents), func(s string) bool { return s == "call_ringing" })...)
 	c.waitStatus(t, id, 10*time.Second, "transferred")
 	c.json(t, http.MethodPost, "/api/calls/"+id+"/hangup", nil, http.StatusOK)
 	if got := c.call(t, id); got["status"] != "ended" || got["end_reason"] != "user_hangup" {

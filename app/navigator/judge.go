@@ -166,7 +166,6 @@ var notNames = map[string]bool{"a": true, "an": true, "the": true, "not": true, 
 	"our": true, "important": true, "regarding": true, "about": true, "for": true, "being": true, "it": true,
 	"automated": true, "recorded": true, "only": true, "just": true, "because": true}
 
-
 var yesCues = [][]string{
 	{"yes"}, {"yeah"}, {"yep"}, {"yup"}, {"i", "am"}, {"i'm", "here"}, {"i", "sure", "am"}, {"speaking"},
 	{"correct"}, {"that's", "right"}, {"of", "course"}, {"sure"}, {"real", "person"}, {"live", "person"},
