@@ -60,9 +60,8 @@ func (s *Server) createBridge(w http.ResponseWriter, q *req) {
 func (s *Server) getBridge(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, b.json())
@@ -83,9 +82,8 @@ func (s *Server) stopBridgeMediaLocked(b *bridge) {
 func (s *Server) destroyBridge(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	noContent(w)
@@ -100,9 +98,8 @@ func (s *Server) destroyBridge(w http.ResponseWriter, q *req) {
 func (s *Server) addChannel(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	ids := strings.Split(q.get("channel"), ",")
@@ -153,9 +150,8 @@ func (s *Server) addChannel(w http.ResponseWriter, q *req) {
 func (s *Server) removeChannel(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	var rm []*channel

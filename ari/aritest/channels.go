@@ -137,9 +137,8 @@ func (s *Server) listChannels(w http.ResponseWriter, _ *req) {
 func (s *Server) getChannel(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.channels[q.path["id"]]
+	c := s.channelFor(w, q.path["id"])
 	if c == nil {
-		writeErr(w, http.StatusNotFound, "Channel not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, c.json())
@@ -147,9 +146,8 @@ func (s *Server) getChannel(w http.ResponseWriter, q *req) {
 
 // stasisChannel finds a channel for an operation that needs it in Stasis (404 / 409).
 func (s *Server) stasisChannel(w http.ResponseWriter, id string) *channel {
-	c := s.channels[id]
+	c := s.channelFor(w, id)
 	if c == nil {
-		writeErr(w, http.StatusNotFound, "Channel not found")
 		return nil
 	}
 	if c.stasisApp == "" {
@@ -157,6 +155,24 @@ func (s *Server) stasisChannel(w http.ResponseWriter, id string) *channel {
 		return nil
 	}
 	return c
+}
+
+// channelFor finds a channel by id, or answers 404 as Asterisk does and returns nil.
+func (s *Server) channelFor(w http.ResponseWriter, id string) *channel {
+	c := s.channels[id]
+	if c == nil {
+		writeErr(w, http.StatusNotFound, "Channel not found")
+	}
+	return c
+}
+
+// bridgeFor finds a bridge by id, or answers 404 as Asterisk does and returns nil.
+func (s *Server) bridgeFor(w http.ResponseWriter, id string) *bridge {
+	b := s.bridges[id]
+	if b == nil {
+		writeErr(w, http.StatusNotFound, "Bridge not found")
+	}
+	return b
 }
 
 func (s *Server) originateWithID(w http.ResponseWriter, q *req) {
@@ -412,9 +428,8 @@ func (s *Server) farHangup(c *channel, cause int) {
 func (s *Server) hangup(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.channels[q.path["id"]]
+	c := s.channelFor(w, q.path["id"])
 	if c == nil {
-		writeErr(w, http.StatusNotFound, "Channel not found")
 		return
 	}
 	cause := reasonCause(q.get("reason"))
@@ -526,9 +541,8 @@ func farOf(c *channel) farEnd {
 func (s *Server) getVar(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.channels[q.path["id"]]
+	c := s.channelFor(w, q.path["id"])
 	if c == nil {
-		writeErr(w, http.StatusNotFound, "Channel not found")
 		return
 	}
 	name := q.get("variable")
@@ -565,9 +579,8 @@ func (s *Server) getVar(w http.ResponseWriter, q *req) {
 func (s *Server) setVar(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.channels[q.path["id"]]
+	c := s.channelFor(w, q.path["id"])
 	if c == nil {
-		writeErr(w, http.StatusNotFound, "Channel not found")
 		return
 	}
 	name := q.get("variable")

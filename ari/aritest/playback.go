@@ -124,9 +124,8 @@ func (s *Server) playChannel(w http.ResponseWriter, q *req) {
 func (s *Server) playBridge(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	p, ok := s.newPlayback(q, "bridge:"+b.id, b.apps)
@@ -186,9 +185,8 @@ func (s *Server) channelMOHStop(w http.ResponseWriter, q *req) {
 func (s *Server) bridgeMOH(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	b.moh = &loop{samples: s.sounds.moh(q.get("mohClass"))}
@@ -198,9 +196,8 @@ func (s *Server) bridgeMOH(w http.ResponseWriter, q *req) {
 func (s *Server) bridgeMOHStop(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	if b.moh == nil {

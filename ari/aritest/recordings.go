@@ -75,9 +75,8 @@ func (s *Server) recordChannel(w http.ResponseWriter, q *req) {
 func (s *Server) recordBridge(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[q.path["id"]]
+	b := s.bridgeFor(w, q.path["id"])
 	if b == nil {
-		writeErr(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	if r := s.startRecording(w, q, "bridge:"+b.id, b.apps, false); r != nil {
