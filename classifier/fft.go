@@ -222,3 +222,13 @@ func (e *evenDFT) transform(f, out []float64) {
 	}
 	out[m] = 2 * re[m/2]
 }
+
+// PowerSpectrum is the classifier's real FFT offered to other frame analysers (the speech
+// VAD), so the project keeps one tuned, allocation-free transform.
+type PowerSpectrum struct{ f *realFFT }
+
+// NewPowerSpectrum prepares transforms of n real samples; n must be a power of two >= 8.
+func NewPowerSpectrum(n int) *PowerSpectrum { return &PowerSpectrum{f: newRealFFT(n)} }
+
+// Power writes |X_k|^2 for bins 0..n/2 of the DFT of x (len n) into out (len n/2+1).
+func (p *PowerSpectrum) Power(x, out []float64) { p.f.power(x, out) }

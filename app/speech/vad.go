@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/holdslayer/holdslayer/classifier"
 )
 
 // Default VAD settings, chosen for telephone audio (8 or 16 kHz, 20 ms frames).
@@ -129,7 +131,10 @@ type VAD struct {
 	frame    int64
 	speaking bool
 
-	fft *fft
+	spec   *classifier.PowerSpectrum
+	buf    []float64 // windowed, zero-padded frame (FFT size)
+	power  []float64 // |X_k|^2, bins 0..size/2
+	window []float64 // Hann window over the frame's samples
 
 	// noise floor: ring of recent frame levels, minimum tracked.
 	levels   []float64
@@ -161,12 +166,18 @@ func NewVAD(rate int, cfg VADConfig) (*VAD, error) {
 		cfg:        cfg,
 		rate:       rate,
 		n:          n,
-		fft:        newFFT(fftSize, n),
+		spec:       classifier.NewPowerSpectrum(fftSize),
+		buf:        make([]float64, fftSize),
+		power:      make([]float64, fftSize/2+1),
+		window:     make([]float64, n),
 		levels:     make([]float64, max(floorFrames, 1)),
 		recent:     make([]bool, cfg.OnsetWindow),
 		hangFrames: int64(cfg.Hangover / FrameDuration),
 		floor:      math.Inf(1),
 		lastVoiced: -1,
+	}
+	for i := range v.window {
+		v.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n-1))
 	}
 	return v, nil
 }
@@ -234,7 +245,7 @@ func (v *VAD) analyse(frame []int16) Features {
 	var sum float64
 	crossings := 0
 	prev := int16(0)
-	buf := v.fft.re
+	buf := v.buf
 	for i := 0; i < n; i++ {
 		var s int16
 		if i < len(frame) {
@@ -246,15 +257,14 @@ func (v *VAD) analyse(frame []int16) Features {
 			crossings++
 		}
 		prev = s
-		buf[i] = x * v.fft.window[i]
+		buf[i] = x * v.window[i]
 	}
 	for i := n; i < len(buf); i++ {
 		buf[i] = 0
 	}
-	clear(v.fft.im)
 	f.LevelDB = 10 * math.Log10(sum/float64(n)+1e-10)
 	f.ZCR = float64(crossings) / float64(n-1)
-	v.fft.transform()
+	v.spec.Power(buf, v.power)
 	f.Flatness, f.SpeechBand = v.spectralCues()
 
 	// Noise floor: minimum of the recent levels, falling at once and rising gently.
@@ -286,13 +296,13 @@ func (v *VAD) analyse(frame []int16) Features {
 // spectralCues returns the spectral flatness (geometric over arithmetic mean of the power
 // spectrum) between 250 and 3500 Hz and the share of the total power that falls there.
 func (v *VAD) spectralCues() (flatness, band float64) {
-	size := len(v.fft.re)
+	size := len(v.buf)
 	binHz := float64(v.rate) / float64(size)
 	lo := int(250/binHz + 0.5)
 	hi := int(3500 / binHz)
 	var total, inBand, logSum float64
 	for k := 1; k <= size/2; k++ {
-		p := v.fft.re[k]*v.fft.re[k] + v.fft.im[k]*v.fft.im[k] + 1e-12
+		p := v.power[k] + 1e-12
 		total += p
 		if k >= lo && k <= hi {
 			inBand += p
