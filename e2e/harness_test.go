@@ -83,6 +83,7 @@ type env struct {
 	client  *client
 	stopped bool
 	noSTT   bool
+	token   string // API token the service requires and the client sends; empty: none
 }
 
 // envOptions adjust an env.
@@ -93,6 +94,8 @@ type envOptions struct {
 	// speech-to-text, as on a real Asterisk with no OpenAI-compatible key.
 	scenarios map[string]*aritest.Scenario
 	noSTT     bool
+	// token makes the service require an API token, which the env's client then sends.
+	token string
 }
 
 // newEnv starts the simulated Asterisk and the service. At cleanup it stops both and checks
@@ -109,7 +112,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.devices == nil {
 		o.devices = map[string]aritest.DeviceBehavior{phoneRobert: {Mode: aritest.DeviceAnswers, Rings: 1, Greeting: "Hello?"}}
 	}
-	e := &env{t: t, clk: clock.NewScaled(speed), dir: t.TempDir(), limits: o.limits, logs: &syncBuffer{}, noSTT: o.noSTT}
+	e := &env{t: t, clk: clock.NewScaled(speed), dir: t.TempDir(), limits: o.limits, logs: &syncBuffer{}, noSTT: o.noSTT, token: o.token}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service and simulator log:\n%s", e.logs.String())
@@ -178,12 +181,16 @@ func (e *env) start() {
 	svc, err := startService(context.Background(), serviceConfig{
 		DB: filepath.Join(e.dir, "holdslayer.db"), RecordingsDir: filepath.Join(e.dir, "recordings"),
 		ARIURL: e.sim.URL(), STTURL: stt, Clock: e.clk, Log: e.log("service"), Limits: e.limits,
+		Token: e.token,
 	})
 	if err != nil {
 		e.t.Fatalf("start service: %v", err)
 	}
 	e.svc, e.stopped = svc, false
 	e.client = newClient(e.t, svc.URL())
+	if e.token != "" {
+		e.client.http.Transport = bearer{token: e.token, next: e.client.tr}
+	}
 	e.client.waitReady(e.t, 10*time.Second)
 }
 
@@ -202,6 +209,7 @@ type serviceConfig struct {
 	DB, RecordingsDir, ARIURL string
 	ARIUser, ARIPassword      string
 	STTURL                    string
+	Token                     string
 	DialTemplate, MediaHost   string
 	Clock                     clock.Clock
 	Log                       *slog.Logger
@@ -229,7 +237,7 @@ func startService(ctx context.Context, cfg serviceConfig) (*service, error) {
 	}
 	dir := filepath.Dir(cfg.DB)
 	conf := hsservice.Config{Listen: "127.0.0.1:0", DataDir: dir, DB: cfg.DB, RecordingsDir: cfg.RecordingsDir,
-		ARIURL: cfg.ARIURL, ARIUser: cfg.ARIUser, ARIPassword: cfg.ARIPassword, ARIApp: "holdslayer",
+		ARIURL: cfg.ARIURL, ARIUser: cfg.ARIUser, ARIPassword: cfg.ARIPassword, ARIApp: "holdslayer", APIToken: cfg.Token,
 		DialTemplate: cfg.DialTemplate, MediaHost: cfg.MediaHost, MaxCalls: 10, HomeCountry: "1",
 		STTModel: "whisper-1", LiveCheck: true, ShutdownWaitMS: 10000}
 	gin.SetMode(gin.ReleaseMode)
