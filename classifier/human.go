@@ -69,12 +69,12 @@ type HumanDetector struct {
 	// follows it after pauses shorter than humanChainGapFrames is the same
 	// recording going on, never a candidate. quietRun counts the
 	// consecutive background frames that can end the chain.
-	annChain     bool
-	lastBedMusic bool // the last hold audio heard was music (not speech over music)
-	quietRun     int
-	candN        int     // frames since the candidate's onset
-	transN       int     // speech frames of the candidate in an onset transition
-	eMax, eMin   float64 // level range of the candidate's speech frames
+	annChain   bool
+	chainClean int // speech frames without a bed since the chain's last speech over music
+	quietRun   int
+	candN      int     // frames since the candidate's onset
+	transN     int     // speech frames of the candidate in an onset transition
+	eMax, eMin float64 // level range of the candidate's speech frames
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -138,6 +138,10 @@ const (
 	// needs longer than humanClearFrames to start talking after the
 	// bridge, and an announcement's own pauses are shorter than this.
 	humanChainGapFrames = 50
+	// humanChainCleanFrames: a chain counts as a playback with the music
+	// cut once this many (0.3 s) of its speech frames since the last speech
+	// over music had no bed; before that, humanSoMGapFrames of quiet end it.
+	humanChainCleanFrames = 15
 )
 
 // floor returns the lowest frame level of the recent past.
@@ -223,7 +227,10 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	if quiet {
 		d.quietRun++
-		if d.quietRun >= humanChainGapFrames {
+		// A chain whose speech still had the bed under it at its end was
+		// an announcement over music: the bed stopping with it ends the
+		// chain sooner than a pause inside a playback with the music cut.
+		if d.quietRun >= humanChainGapFrames || d.chainClean < humanChainCleanFrames && d.quietRun >= humanSoMGapFrames {
 			d.annChain = false
 		}
 	} else {
@@ -251,10 +258,19 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	case quiet:
 		d.quietSince++
 	}
-	if bedHeard {
-		d.annChain, d.lastBedMusic = false, !som
-	} else if f.Raw == Speech && loud && d.runGap < humanClearFrames && d.lastBedMusic && !d.inCand {
-		d.annChain = true // speech cut in right after the hold audio: a playback
+	if f.Raw == Music && f.Smoothed == Music && !trans {
+		d.annChain = false
+	} else if f.Raw == Speech && loud && d.runGap < humanClearFrames && !d.inCand && !d.annChain {
+		// Speech cut in right after the hold audio, or with it under
+		// the voice: a playback, and so is what follows it closely.
+		d.annChain, d.chainClean = true, 0
+	}
+	if d.annChain && f.Raw == Speech && loud {
+		if som {
+			d.chainClean = 0
+		} else {
+			d.chainClean = satInc(d.chainClean)
+		}
 	}
 	d.sinceSoM = satInc(d.sinceSoM)
 	if som {

@@ -25,6 +25,12 @@ func (g *generator) timelines() error {
 	}
 	defer f.Close()
 	fmt.Fprintln(f, "file\tsplit\thuman_onset\tcondition\tdescription")
+	sf, err := os.Create(filepath.Join(g.out, "segments.tsv"))
+	if err != nil {
+		return fmt.Errorf("create segments: %w", err)
+	}
+	defer sf.Close()
+	fmt.Fprintln(sf, "file\tstart\tend\tkind\tsource")
 	per := timelinesPerSplit
 	if g.small {
 		per = 4
@@ -34,8 +40,9 @@ func (g *generator) timelines() error {
 		split  string
 	}
 	type result struct {
-		row string
-		err error
+		row  string
+		segs []string
+		err  error
 	}
 	var jobs []job
 	idx := 0
@@ -54,8 +61,8 @@ func (g *generator) timelines() error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			row, err := g.writeTimeline(j.idx, j.k, j.split)
-			results[i] = result{row, err}
+			row, segs, err := g.writeTimeline(j.idx, j.k, j.split)
+			results[i] = result{row, segs, err}
 		}()
 	}
 	wg.Wait()
@@ -64,31 +71,49 @@ func (g *generator) timelines() error {
 			return r.err
 		}
 		fmt.Fprintln(f, r.row)
+		for _, l := range r.segs {
+			fmt.Fprintln(sf, l)
+		}
 	}
 	return nil
 }
 
-func (g *generator) writeTimeline(idx, k int, split string) (string, error) {
+// writeTimeline renders one call and returns its timelines.tsv row and its
+// segments.tsv rows (what was played when: for analysing detections, never
+// read by the classifier).
+func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	r := rand.New(rand.NewPCG(uint64(2000+idx), 0x71e2))
 	human := k%4 != 3 // three of four reach a person
-	s, onset, desc, err := g.timeline(r, split, human)
+	var segs []tlSegment
+	s, onset, desc, err := g.timeline(r, split, human, &segs)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	cond := conditions[(k*5+idx/3)%len(conditions)]
 	s, err = condition(r, cond, s)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	name := fmt.Sprintf("timelines/%s-%03d-%s.wav", split, idx, cond)
 	if err := writeWAV(filepath.Join(g.out, name), s); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	on := "-1"
 	if onset >= 0 {
 		on = fmt.Sprintf("%.3f", float64(onset)/rate)
 	}
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", name, split, on, cond, desc), nil
+	rows := make([]string, len(segs))
+	for i, sg := range segs {
+		rows[i] = fmt.Sprintf("%s\t%.3f\t%.3f\t%s\t%s", name, float64(sg.start)/rate, float64(sg.end)/rate, sg.kind, sg.source)
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", name, split, on, cond, desc), rows, nil
+}
+
+// tlSegment is one stretch of a timeline: ringback, busy, ivr, music,
+// announcement, pause, agent; source names the file or voice played.
+type tlSegment struct {
+	start, end   int
+	kind, source string
 }
 
 // announcement styles while on hold.
@@ -100,21 +125,25 @@ const (
 
 var annNames = []string{"over", "ducked", "stopped"}
 
-func (g *generator) timeline(r *rand.Rand, split string, human bool) ([]int16, int, string, error) {
+func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlSegment) ([]int16, int, string, error) {
 	var s []int16
 	sec := func(x float64) int { return int(x * rate) }
 	add := func(x []int16) { s = append(s, x...) }
+	mark := func(kind, source string, x []int16) {
+		*segs = append(*segs, tlSegment{len(s), len(s) + len(x), kind, source})
+		add(x)
+	}
 	uni := func(a, b float64) float64 { return a + (b-a)*r.Float64() }
 	desc := ""
 	// Ringback: a few rings of a plan.
 	ring := tonePlans[r.IntN(3)]
 	ringLen := map[string]float64{"ringback-us": 12, "ringback-uk": 6, "ringback-eu": 10}[ring.kind] * uni(0.5, 1)
-	add(setLevel(tone(ring, sec(ringLen), 0, 12000), uni(-24, -14)))
+	mark("ringback", ring.kind, setLevel(tone(ring, sec(ringLen), 0, 12000), uni(-24, -14)))
 	desc += ring.kind
 	if !human && r.IntN(4) == 0 {
 		// Never answered properly: busy or intercept.
 		b := tonePlans[3+r.IntN(7)]
-		add(setLevel(tone(b, sec(8), 0, 12000), -18))
+		mark("busy", b.kind, setLevel(tone(b, sec(8), 0, 12000), -18))
 		return s, -1, desc + "+" + b.kind, nil
 	}
 	add(make([]int16, sec(uni(0.2, 0.8))))
@@ -122,7 +151,7 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool) ([]int16, i
 	ivrLevel := uni(-24, -14)
 	for i := 0; i < 1+r.IntN(3); i++ {
 		p := pick(r, g.prompts[split])
-		add(setLevel(p.samples, ivrLevel+uni(-2, 2)))
+		mark("ivr", p.name, setLevel(p.samples, ivrLevel+uni(-2, 2)))
 		add(make([]int16, sec(uni(0.3, 1.0))))
 	}
 	// Hold: music with announcements and pauses. Announcements are the
@@ -144,33 +173,34 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool) ([]int16, i
 		mpos += n
 		return setLevel(out, db)
 	}
-	announce := func() []int16 {
+	announce := func() ([]int16, string) {
 		if r.IntN(2) == 0 {
 			p := pick(r, g.prompts[split])
-			return p.samples
+			return p.samples, p.name
 		}
-		return announcer.samples
+		return announcer.samples, announcer.name
 	}
 	start := len(s)
 	nAnn := 0
 	for float64(len(s)-start)/rate < holdLen {
-		add(music(sec(uni(4, 12)), musicLevel))
+		mark("music", m.name, music(sec(uni(4, 12)), musicLevel))
 		switch r.IntN(4) {
 		case 0, 1: // an announcement
 			nAnn++
-			ann := setLevel(announce(), musicLevel+uni(2, 10))
+			raw, src := announce()
+			ann := setLevel(raw, musicLevel+uni(2, 10))
 			switch style {
 			case annOver:
-				add(mix(ann, music(len(ann), musicLevel)))
+				mark("announcement-over", src, mix(ann, music(len(ann), musicLevel)))
 			case annDucked:
-				add(mix(ann, fade(music(len(ann), musicLevel-uni(10, 18)))))
+				mark("announcement-ducked", src, mix(ann, fade(music(len(ann), musicLevel-uni(10, 18)))))
 			case annStopped:
 				add(make([]int16, sec(uni(0, 0.15))))
-				add(ann)
+				mark("announcement-stopped", src, ann)
 				add(make([]int16, sec(uni(0, 0.15))))
 			}
 		case 2: // a pause in the music
-			add(make([]int16, sec(uni(0.5, 3))))
+			mark("pause", "", make([]int16, sec(uni(0.5, 3))))
 		}
 	}
 	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s)", m.name, annNames[style], nAnn, announcer.name)
@@ -207,9 +237,9 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool) ([]int16, i
 		}
 		a1, a2 = trim(a1), trim(a2)
 	}
-	add(setLevel(a1, agentLevel))
+	mark("agent", who, setLevel(a1, agentLevel))
 	add(make([]int16, sec(uni(0.4, 2))))
-	add(setLevel(a2, agentLevel+uni(-3, 3)))
+	mark("agent", who, setLevel(a2, agentLevel+uni(-3, 3)))
 	add(make([]int16, sec(2)))
 	return s, onset, desc + "+human(" + who + ")", nil
 }

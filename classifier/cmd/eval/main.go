@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/holdslayer/holdslayer/app/audio"
@@ -32,6 +33,7 @@ func main() {
 	train := flag.Bool("train", false, "retrain the context model on the train split first")
 	weights := flag.String("weights", "classifier/model_weights.go", "where -train writes the weights")
 	verbose := flag.Bool("v", false, "list misclassified clips")
+	flag.BoolVar(&fold, "fold", false, "with -train -split train: learn from the odd-numbered train calls only and score the even-numbered ones (an honest check of timeline training without touching heldout)")
 	trace := flag.String("trace", "", "print every frame of this corpus file (relative to -corpus) and exit")
 	from := flag.Float64("from", 0, "with -trace: first second to print")
 	to := flag.Float64("to", 1e9, "with -trace: last second to print")
@@ -185,6 +187,11 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 			}
 		}
 	}
+	txs, tys, err := timelineExamples(dir)
+	if err != nil {
+		return nil, err
+	}
+	xs, ys = append(xs, txs...), append(ys, tys...)
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("no training frames")
 	}
@@ -220,4 +227,99 @@ func traceFile(w io.Writer, dir, file string, from, to float64) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// Timeline examples: frames of the train split's whole calls, labelled by
+// what segments.tsv says was playing (agent, IVR and music-stopped
+// announcements are speech, announcements over or under music are speech
+// over music, music is music; ringback, busy and the gaps between segments
+// are left out). These teach the model the transitions the clips lack:
+// a voice right after the music stops, music coming back after a pause.
+// Every timelineOnsetStep-th frame of a segment's first second is kept, and
+// every timelineStep-th frame after that.
+const (
+	timelineStep      = 6
+	timelineOnsetStep = 2
+)
+
+// timelineClass maps a segments.tsv kind to a model class (-1: not used).
+func timelineClass(kind string) int {
+	switch kind {
+	case "agent", "ivr", "announcement-stopped":
+		return classifier.ClassSpeech
+	case "announcement-over", "announcement-ducked":
+		return classifier.ClassSpeechOverMusic
+	case "music":
+		return classifier.ClassMusic
+	}
+	return -1
+}
+
+func timelineExamples(dir string) ([][]float64, []int, error) {
+	rows, err := readTSV(filepath.Join(dir, "segments.tsv"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (regenerate the corpus: make corpus)", err)
+	}
+	type seg struct {
+		a, b  int // frames
+		class int
+	}
+	segs := map[string][]seg{}
+	var files []string
+	for _, r := range rows {
+		if len(r) < 5 || !strings.Contains(r[0], "/train-") || fold && callNumber(r[0])%2 == 0 {
+			continue
+		}
+		a, err1 := strconv.ParseFloat(r[1], 64)
+		b, err2 := strconv.ParseFloat(r[2], 64)
+		if err1 != nil || err2 != nil {
+			return nil, nil, fmt.Errorf("segments.tsv: bad row %q", r)
+		}
+		if _, ok := segs[r[0]]; !ok {
+			files = append(files, r[0])
+		}
+		segs[r[0]] = append(segs[r[0]], seg{int(a * 50), int(b * 50), timelineClass(r[3])})
+	}
+	var xs [][]float64
+	var ys []int
+	for _, file := range files {
+		s, err := load(dir, file)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, _ := classifier.NewPipeline(8000, classifier.Config{})
+		k := 0
+		ss := segs[file]
+		for i, f := 0, 0; i+160 <= len(s); i, f = i+160, f+1 {
+			p.Process(s[i : i+160])
+			for k < len(ss) && ss[k].b <= f {
+				k++
+			}
+			if k == len(ss) || f < ss[k].a || ss[k].class < 0 {
+				continue
+			}
+			in := f - ss[k].a
+			if (in < 50 && in%timelineOnsetStep == 0) || f%timelineStep == 0 {
+				xs = append(xs, append([]float64(nil), p.ContextVector()...))
+				ys = append(ys, ss[k].class)
+			}
+		}
+	}
+	return xs, ys, nil
+}
+
+// fold splits the train calls in two: see the -fold flag.
+var fold bool
+
+// callNumber is the NNN of timelines/split-NNN-condition.wav (-1 if none).
+func callNumber(file string) int {
+	parts := strings.Split(filepath.Base(file), "-")
+	if len(parts) < 2 {
+		return -1
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return -1
+	}
+	return n
 }
