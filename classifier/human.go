@@ -8,7 +8,10 @@ import (
 // has been on hold, a candidate is speech that begins after the hold audio
 // stopped cleanly (at least humanClearFrames of background since the last
 // music or speech over music, and not within humanSoMGapFrames of speech
-// over music, which would be the same announcement after a pause). The
+// over music, which would be the same announcement after a pause), and not
+// inside a playback chain: speech that began with the hold audio under it or
+// cut in right after it, and everything that follows it after short pauses
+// (humanChainGapFrames), until music or a long enough quiet ends it. The
 // first frames of such a sound are judged by a context window that still
 // holds what came before, so their labels do not count either way.
 //
@@ -64,10 +67,10 @@ type HumanDetector struct {
 	// firstAfterSoM: the candidate is the first speech after it (the
 	// announcement ended, a clean gap followed, then this voice).
 	spokeSinceSoM, firstAfterSoM bool
-	// annChain: the current stretch of speech began as a playback cut-over
-	// (within humanClearFrames of the hold audio stopping); speech that
-	// follows it after pauses shorter than humanChainGapFrames is the same
-	// recording going on, never a candidate. quietRun counts the
+	// annChain: the current stretch of speech began as a playback (within
+	// humanClearFrames of the hold audio, or with the bed under it); speech
+	// that follows it after pauses shorter than humanChainGapFrames is the
+	// same recording going on, never a candidate. quietRun counts the
 	// consecutive background frames that can end the chain.
 	annChain   bool
 	chainClean int // speech frames without a bed since the chain's last speech over music

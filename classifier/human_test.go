@@ -161,3 +161,47 @@ func TestHumanNotOnPlaybackCutOver(t *testing.T) {
 		t.Fatalf("human detections %+v, want one at %v after the chain ended", got, onset)
 	}
 }
+
+// An announcement cut in when the music stopped, whose first words the
+// model hears over music (its context window still holds the music), goes
+// on after a pause in silence: still the announcement, never a person.
+func TestHumanAnnouncementAfterSoMStartIsChained(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSoM, 500*time.Millisecond)
+	h.run(kSpeech, 1500*time.Millisecond)
+	h.run(kSilence, 600*time.Millisecond)
+	h.run(kSpeech, 2*time.Second)
+	h.run(kMusic, 5*time.Second)
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("human detections %+v inside a chained announcement, want none", got)
+	}
+	// After the music and a clean stop, a person is still heard.
+	h.run(kSilence, 700*time.Millisecond)
+	onset := h.at
+	h.run(kSpeech, 2*time.Second)
+	got := h.humans()
+	if len(got) != 1 || got[0].Onset != onset {
+		t.Fatalf("human detections %+v, want one with onset %v", got, onset)
+	}
+}
+
+// A chain whose last words had the bed under them (an announcement over
+// music that stopped together with its music) ends after humanSoMGapFrames
+// of quiet, so an agent who answers 0.6 s later is a candidate; one who
+// answers after 0.3 s is not (that could be the same announcement).
+func TestHumanChainEndsSoonerWhenBedStoppedWithIt(t *testing.T) {
+	for _, tc := range []struct {
+		gap  time.Duration
+		want int
+	}{{600 * time.Millisecond, 1}, {300 * time.Millisecond, 0}} {
+		h := newHumanScript()
+		h.run(kMusic, 10*time.Second)
+		h.run(kSoM, 3*time.Second)
+		h.run(kSilence, tc.gap)
+		h.run(kSpeech, 1*time.Second) // shorter than humanChainGapFrames of quiet would need
+		if got := h.humans(); len(got) != tc.want {
+			t.Errorf("gap %v: human detections %+v, want %d", tc.gap, got, tc.want)
+		}
+	}
+}
