@@ -34,6 +34,11 @@ type FeatureExtractor struct {
 	bandHi   int
 	lastX    float64 // last sample of the previous frame, for ZCR
 	havePrev bool
+	// The tone and DTMF detectors both ask for the energy in 100..3900 Hz
+	// every frame; Process sums those bins (in bandEnergy's order, so the
+	// value is the same) in the loops it runs over the spectrum anyway.
+	wideLo, wideHi int
+	wideSum        float64
 }
 
 // NewFeatureExtractor returns an extractor for 8 kHz frames of 160 samples.
@@ -55,7 +60,30 @@ func NewFeatureExtractor() *FeatureExtractor {
 	}
 	lo, hi := bandLoHz/binHz, bandHiHz/binHz
 	f.bandLo, f.bandHi = int(lo), int(hi)
+	f.wideLo, f.wideHi = bandBins(wideLoHz, wideHiHz)
+	if f.wideLo > f.bandLo || f.wideHi < f.bandHi {
+		panic("classifier: the wide band must contain the analysis band") // constants; cannot happen
+	}
 	return f
+}
+
+// wideLoHz and wideHiHz bound the band whose energy the tone and DTMF
+// detectors normalise by; Process precomputes it.
+const (
+	wideLoHz = 100.0
+	wideHiHz = 3900.0
+)
+
+// bandBins returns the bins bandEnergy sums for lo..hi Hz.
+func bandBins(lo, hi float64) (a, b int) {
+	a, b = int(lo/binHz+0.5), int(hi/binHz+0.5)
+	if a < 0 {
+		a = 0
+	}
+	if b > fftLen/2 {
+		b = fftLen / 2
+	}
+	return a, b
 }
 
 // Reset forgets all history.
@@ -72,8 +100,7 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	copy(f.buf[:], f.buf[frameLen:])
 	copy(f.buf[frameLen:], frame)
 
-	// Level and zero crossings of the current 20 ms.
-	var e float64
+	// Zero crossings of the current 20 ms (its level is summed below).
 	zc := 0
 	// Sign changes counted without branches (speech and noise make the
 	// branch unpredictable).
@@ -82,7 +109,6 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 		neg = 1
 	}
 	for _, v := range frame {
-		e += v * v
 		n := 0
 		if v < 0 {
 			n = 1
@@ -93,8 +119,6 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	if len(frame) > 0 {
 		f.lastX = frame[len(frame)-1]
 	}
-	e /= float64(len(frame))
-	ft.EnergyDB = 10 * math.Log10(e/(fullScale*fullScale)+1e-12)
 	ft.ZCR = float64(zc) / float64(len(frame))
 
 	// Power spectrum of the 40 ms window (f.x[windowLen:] stays zero).
@@ -102,16 +126,30 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 		f.x[i] = f.buf[i] * f.win[i]
 	}
 	f.fft.power(f.x[:], f.Spectrum[:])
-	var total, band, logSum, cen float64
-	for _, p := range f.Spectrum {
-		total += p
-	}
+	// One pass over the spectrum in ascending bins, split where the sums
+	// start and stop: the total, the wide band (for bandEnergy) and the
+	// analysis band's sums each add in the same order as a loop of their
+	// own, but as independent chains in one loop the CPU overlaps them.
+	//
 	// The log of the geometric mean is taken of products of 16 bins at a
 	// time (each bin is 1e-3..~1e14, so a product stays within float64):
 	// 13 logarithms instead of 200.
+	var total, wide, band, logSum, cen float64
+	sp := f.Spectrum[:]
+	k := 0
+	for ; k < f.wideLo; k++ {
+		total += sp[k]
+	}
+	for ; k < f.bandLo; k++ {
+		p := sp[k]
+		total += p
+		wide += p
+	}
 	prod, np := 1.0, 0
-	for k := f.bandLo; k <= f.bandHi; k++ {
-		p := f.Spectrum[k]
+	for ; k <= f.bandHi; k++ {
+		p := sp[k]
+		total += p
+		wide += p
 		band += p
 		cen += p * float64(k)
 		prod *= p + 1e-3
@@ -121,6 +159,15 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 		}
 	}
 	logSum += math.Log(prod)
+	for ; k <= f.wideHi; k++ {
+		p := sp[k]
+		total += p
+		wide += p
+	}
+	for ; k < len(sp); k++ {
+		total += sp[k]
+	}
+	f.wideSum = wide
 	cen *= binHz
 	nb := float64(f.bandHi - f.bandLo + 1)
 	if band > 0 {
@@ -128,15 +175,35 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 		ft.Flatness = math.Exp(logSum/nb) / (am + 1e-3)
 		ft.Centroid = cen / band
 	}
-	// Flux between level-normalised spectra (so loudness changes do not count).
-	var flux float64
+	// Flux between level-normalised spectra (so loudness changes do not
+	// count), and the level of the current 20 ms. Both are long chains of
+	// additions; summed side by side in one loop (each in its own order, so
+	// the values are the same) the CPU overlaps them.
+	var flux, e float64
 	inv := 1 / (band + 1e-9)
-	for k := f.bandLo; k <= f.bandHi; k++ {
-		s := math.Sqrt(f.Spectrum[k] * inv)
-		d := s - f.prevNorm[k]
+	sb := f.Spectrum[f.bandLo : f.bandHi+1]
+	prev := f.prevNorm[f.bandLo : f.bandHi+1]
+	prev = prev[:len(sb)]
+	both := min(len(sb), len(frame))
+	fr := frame[:both]
+	for i, v := range fr {
+		e += v * v
+		s := math.Sqrt(sb[i] * inv)
+		d := s - prev[i]
 		flux += d * d
-		f.prevNorm[k] = s
+		prev[i] = s
 	}
+	for i := both; i < len(sb); i++ {
+		s := math.Sqrt(sb[i] * inv)
+		d := s - prev[i]
+		flux += d * d
+		prev[i] = s
+	}
+	for _, v := range frame[both:] {
+		e += v * v
+	}
+	e /= float64(len(frame))
+	ft.EnergyDB = 10 * math.Log10(e/(fullScale*fullScale)+1e-12)
 	if f.havePrev {
 		ft.Flux = flux
 	}
@@ -169,14 +236,12 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	return ft
 }
 
-// bandEnergy sums the spectrum between lo and hi Hz.
+// bandEnergy sums the spectrum between lo and hi Hz. The wide band comes
+// from the sum Process took (the same bins in the same order).
 func (f *FeatureExtractor) bandEnergy(lo, hi float64) float64 {
-	a, b := int(lo/binHz+0.5), int(hi/binHz+0.5)
-	if a < 0 {
-		a = 0
-	}
-	if b > fftLen/2 {
-		b = fftLen / 2
+	a, b := bandBins(lo, hi)
+	if a == f.wideLo && b == f.wideHi {
+		return f.wideSum
 	}
 	var s float64
 	for k := a; k <= b; k++ {

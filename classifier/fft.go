@@ -99,22 +99,22 @@ func (f *realFFT) half(x []float64) {
 	re, im, rev := f.re[:h], f.im[:h], f.rev[:h]
 	x = x[:2*h]
 	// Bit-reversed load of z[i] = x[2i] + j x[2i+1], fused with the first
-	// stage: rev[j+1] = rev[j] + h/2 for even j.
-	q := h / 2
-	for j := 0; j+1 < h; j += 2 {
+	// two stages (twiddles 1 and -j), one pass over memory instead of two.
+	// For j a multiple of 4, rev[j+1] = rev[j] + h/2, rev[j+2] = rev[j] + h/4
+	// and rev[j+3] = rev[j] + 3h/4; the additions are those of the two
+	// stages done one after the other.
+	for j := 0; j+3 < h; j += 4 {
 		r := 2 * rev[j]
 		ar, ai := x[r], x[r+1]
-		br, bi := x[r+2*q], x[r+2*q+1]
-		re[j], im[j] = ar+br, ai+bi
-		re[j+1], im[j+1] = ar-br, ai-bi
-	}
-	// Second stage: twiddles 1 and -j.
-	for j := 0; j+3 < h; j += 4 {
-		ar, ai, br, bi := re[j], im[j], re[j+2], im[j+2]
-		re[j], im[j], re[j+2], im[j+2] = ar+br, ai+bi, ar-br, ai-bi
-		ar, ai, br, bi = re[j+1], im[j+1], re[j+3], im[j+3]
-		// (br + j bi) * (-j) = bi - j br
-		re[j+1], im[j+1], re[j+3], im[j+3] = ar+bi, ai-br, ar-bi, ai+br
+		br, bi := x[r+h], x[r+h+1]
+		cr, ci := x[r+h/2], x[r+h/2+1]
+		dr, di := x[r+3*h/2], x[r+3*h/2+1]
+		// first stage
+		e0r, e0i, e1r, e1i := ar+br, ai+bi, ar-br, ai-bi
+		e2r, e2i, e3r, e3i := cr+dr, ci+di, cr-dr, ci-di
+		// second stage; (e3r + j e3i) * (-j) = e3i - j e3r
+		re[j], im[j], re[j+2], im[j+2] = e0r+e2r, e0i+e2i, e0r-e2r, e0i-e2i
+		re[j+1], im[j+1], re[j+3], im[j+3] = e1r+e3i, e1i-e3r, e1r-e3i, e1i+e3r
 	}
 	// Remaining stages, two at a time (radix 2^2): for each k the stage of
 	// half-size m combines (a0,a1) and (a2,a3) with W_2m^k, then the stage of
@@ -122,6 +122,13 @@ func (f *realFFT) half(x []float64) {
 	// -j W_4m^k. Half the passes over memory of plain radix 2.
 	m := 4
 	for ; 4*m <= h; m <<= 2 {
+		if h/(4*m) > m {
+			// Many short groups (the first of these stages): the same
+			// butterflies with the twiddle loop outside, so the twiddles
+			// are loaded once and no group pays for setting up its slices.
+			f.stage4Strided(m)
+			continue
+		}
 		t1r, t1i := f.twr[m:2*m], f.twi[m:2*m]
 		t2r, t2i := f.twr[2*m:3*m], f.twi[2*m:3*m]
 		for s := 0; s < h; s += 4 * m {
@@ -176,6 +183,39 @@ func (f *realFFT) half(x []float64) {
 	}
 }
 
+// stage4Strided is one radix-2^2 step of half: the butterflies of the
+// stages of half-size m and 2m, ordered by twiddle rather than by group.
+// The arithmetic of each butterfly is exactly that of the loop in half.
+func (f *realFFT) stage4Strided(m int) {
+	re, im := f.re[:f.h], f.im[:f.h]
+	im = im[:len(re)]
+	for k := 0; k < m; k++ {
+		c1, s1, c2, s2 := f.twr[m+k], f.twi[m+k], f.twr[2*m+k], f.twi[2*m+k]
+		for s := k; s+3*m < len(re); s += 4 * m {
+			i1, i2, i3 := s+m, s+2*m, s+3*m
+			// first stage
+			pr := re[i1]*c1 - im[i1]*s1
+			pi := re[i1]*s1 + im[i1]*c1
+			b0r, b0i := re[s]+pr, im[s]+pi
+			b1r, b1i := re[s]-pr, im[s]-pi
+			pr = re[i3]*c1 - im[i3]*s1
+			pi = re[i3]*s1 + im[i3]*c1
+			b2r, b2i := re[i2]+pr, im[i2]+pi
+			b3r, b3i := re[i2]-pr, im[i2]-pi
+			// second stage
+			pr = b2r*c2 - b2i*s2
+			pi = b2r*s2 + b2i*c2
+			re[s], im[s] = b0r+pr, b0i+pi
+			re[i2], im[i2] = b0r-pr, b0i-pi
+			qr := b3r*c2 - b3i*s2
+			qi := b3r*s2 + b3i*c2
+			// times -j: (qr + j qi)(-j) = qi - j qr
+			re[i1], im[i1] = b1r+qi, b1i-qr
+			re[i3], im[i3] = b1r-qi, b1i+qr
+		}
+	}
+}
+
 // evenDFT computes the DFT of a real, even sequence of length 2m given by
 // its first m+1 values (a DCT-I), with one real FFT of m points instead of
 // 2m: the autocorrelation is the transform of the power spectrum, and this
@@ -215,10 +255,13 @@ func (e *evenDFT) transform(f, out []float64) {
 	e.fft.transform(y, e.re, e.im)
 	re, im := e.re[:m/2+1], e.im[:m/2+1]
 	out[0] = 2 * re[0]
-	out[1] = 2 * odd1
+	// The odd outputs are a running sum; it is carried in a register (read
+	// back from out, each step would also wait on a store-to-load forward).
+	o := 2 * odd1
+	out[1] = o
 	for k := 1; k < m/2; k++ {
-		out[2*k] = 2 * re[k]
-		out[2*k+1] = out[2*k-1] - 2*im[k]
+		o -= 2 * im[k]
+		out[2*k], out[2*k+1] = 2*re[k], o
 	}
 	out[m] = 2 * re[m/2]
 }

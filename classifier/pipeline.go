@@ -94,29 +94,36 @@ func (p *Pipeline) ContextVector() []float64 { return p.ctx.vec[:] }
 
 // Process classifies the next samples, normally one 20 ms frame. Shorter or
 // longer input is buffered; Result describes the last complete frame.
+//
+// The input is conditioned in blocks rather than sample by sample: each pass
+// takes as many samples as fill the pending 8 kHz frame (or all there are),
+// decimates them (16 kHz) and high-passes them in tight loops whose filter
+// state stays in registers, then runs step when the frame is complete.
 func (p *Pipeline) Process(frame []int16) Result {
 	p.res.Closed = nil
 	p.res.Detections = p.dets[:0]
-	// The filter state lives in locals for the loop (it is the per-sample
-	// hot path) and is written back at the end.
-	hp := p.hp
 	wide := p.rate == 16000
-	for _, s := range frame {
-		v := float64(s)
+	for len(frame) > 0 {
+		need := frameLen - p.nPend
+		dst := p.pend[p.nPend:]
+		var n, got int
 		if wide {
-			var ok bool
-			if v, ok = p.dec.push(v); !ok {
-				continue
+			n = min(len(frame), p.dec.inputFor(need))
+			got = p.dec.run(frame[:n], dst)
+		} else {
+			n = min(len(frame), need)
+			for i, s := range frame[:n] {
+				dst[i] = float64(s)
 			}
+			got = n
 		}
-		p.pend[p.nPend] = hp.step(v)
-		p.nPend++
-		if p.nPend == frameLen {
+		frame = frame[n:]
+		p.hp.run(dst[:got])
+		if p.nPend += got; p.nPend == frameLen {
 			p.nPend = 0
 			p.step()
 		}
 	}
-	p.hp = hp
 	return p.res
 }
 
@@ -217,10 +224,19 @@ func newHighPass(fc, fs float64) biquad {
 		a1: -2 * cw / a0, a2: (1 - alpha) / a0}
 }
 
-func (b *biquad) step(x float64) float64 {
-	y := b.b0*x + b.b1*b.x1 + b.b2*b.x2 - b.a1*b.y1 - b.a2*b.y2
-	b.x2, b.x1, b.y2, b.y1 = b.x1, x, b.y1, y
-	return y
+// run filters x in place. The state is copied into locals for the loop so
+// that the feedback path stays in registers (through memory, every sample
+// would wait on a store-to-load forward); the arithmetic, and so the result,
+// is the same as stepping sample by sample.
+func (b *biquad) run(x []float64) {
+	b0, b1, b2, a1, a2 := b.b0, b.b1, b.b2, b.a1, b.a2
+	x1, x2, y1, y2 := b.x1, b.x2, b.y1, b.y2
+	for i, v := range x {
+		y := b0*v + b1*x1 + b2*x2 - a1*y1 - a2*y2
+		x2, x1, y2, y1 = x1, v, y1, y
+		x[i] = y
+	}
+	b.x1, b.x2, b.y1, b.y2 = x1, x2, y1, y2
 }
 
 func (b *biquad) reset() { b.x1, b.x2, b.y1, b.y2 = 0, 0, 0, 0 }
@@ -228,12 +244,24 @@ func (b *biquad) reset() { b.x1, b.x2, b.y1, b.y2 = 0, 0, 0, 0 }
 // decimator halves the rate with a windowed-sinc low-pass at 3.7 kHz.
 const decTaps = 31
 
+// decBlock is the most input samples one decimator.run call takes: the two
+// 16 kHz samples behind each of the 160 outputs of a frame.
+const decBlock = 2 * frameLen
+
+// decimator works on blocks: run converts a block of input behind the last
+// decTaps-1 samples of the previous block and computes each output from one
+// contiguous window, four outputs at a time with the taps unrolled
+// (independent sums, so the CPU overlaps them, and no loop or index
+// arithmetic per tap). Per sample it was a call, a branch and two stores.
 type decimator struct {
-	h     [decTaps/2 + 1]float64 // first half of the symmetric kernel, centre last
-	hist  [2 * decTaps]float64   // each sample stored twice, so the window is contiguous
-	pos   int
-	phase int
+	h   [decTaps/2 + 1]float64          // first half of the symmetric kernel, centre last
+	x   [decTaps - 1 + decBlock]float64 // x[:decTaps-1] carries the previous input over; the block follows
+	odd bool                            // an odd number of samples taken so far: the next one yields an output
 }
+
+// run's unrolled taps assume 31; any other decTaps fails to compile here.
+var _ [decTaps - 31]struct{}
+var _ [31 - decTaps]struct{}
 
 func newDecimator() decimator {
 	var d decimator
@@ -256,26 +284,70 @@ func newDecimator() decimator {
 	return d
 }
 
-func (d *decimator) reset() { d.hist, d.pos, d.phase = [2 * decTaps]float64{}, 0, 0 }
+func (d *decimator) reset() { d.x, d.odd = [decTaps - 1 + decBlock]float64{}, false }
 
-// push adds one 16 kHz sample; every second call yields an 8 kHz sample.
-// The kernel is symmetric, so mirrored taps share one multiplication.
-func (d *decimator) push(x float64) (float64, bool) {
-	d.hist[d.pos] = x
-	d.hist[d.pos+decTaps] = x
-	d.pos++
-	if d.pos == decTaps {
-		d.pos = 0
+// inputFor returns how many input samples yield exactly n outputs (n <= frameLen).
+func (d *decimator) inputFor(n int) int {
+	if d.odd {
+		return 2*n - 1
 	}
-	d.phase ^= 1
-	if d.phase == 1 {
-		return 0, false
+	return 2 * n
+}
+
+// run decimates in (at most decBlock samples of 16 kHz) into out and returns
+// how many 8 kHz samples it wrote: every second input sample, counted across
+// calls, ends a window of decTaps samples and yields one output. Each output
+// is summed in the same order as a direct evaluation (centre tap, then the
+// mirrored pairs outside in), so block size never changes the result.
+func (d *decimator) run(in []int16, out []float64) int {
+	const hist = decTaps - 1
+	n := len(in)
+	x := d.x[:hist+n]
+	for i, s := range in {
+		x[hist+i] = float64(s)
 	}
-	w := (*[decTaps]float64)(d.hist[d.pos : d.pos+decTaps]) // oldest first
 	h := &d.h
-	acc := h[decTaps/2] * w[decTaps/2]
-	for i := 0; i < decTaps/2; i++ {
-		acc += h[i] * (w[i] + w[decTaps-1-i])
+	t := 1 // index in the block of the sample that ends the next window
+	if d.odd {
+		t = 0
 	}
-	return acc, true
+	k := 0
+	for ; t+6 < n; t += 8 {
+		a := (*[decTaps]float64)(x[t : t+decTaps])
+		b := (*[decTaps]float64)(x[t+2 : t+2+decTaps])
+		c := (*[decTaps]float64)(x[t+4 : t+4+decTaps])
+		e := (*[decTaps]float64)(x[t+6 : t+6+decTaps])
+		// Written out for decTaps = 31 (the assertion below the type).
+		const m = decTaps / 2
+		sa, sb, sc, se := h[m]*a[m], h[m]*b[m], h[m]*c[m], h[m]*e[m]
+		sa, sb, sc, se = sa+h[0]*(a[0]+a[30]), sb+h[0]*(b[0]+b[30]), sc+h[0]*(c[0]+c[30]), se+h[0]*(e[0]+e[30])
+		sa, sb, sc, se = sa+h[1]*(a[1]+a[29]), sb+h[1]*(b[1]+b[29]), sc+h[1]*(c[1]+c[29]), se+h[1]*(e[1]+e[29])
+		sa, sb, sc, se = sa+h[2]*(a[2]+a[28]), sb+h[2]*(b[2]+b[28]), sc+h[2]*(c[2]+c[28]), se+h[2]*(e[2]+e[28])
+		sa, sb, sc, se = sa+h[3]*(a[3]+a[27]), sb+h[3]*(b[3]+b[27]), sc+h[3]*(c[3]+c[27]), se+h[3]*(e[3]+e[27])
+		sa, sb, sc, se = sa+h[4]*(a[4]+a[26]), sb+h[4]*(b[4]+b[26]), sc+h[4]*(c[4]+c[26]), se+h[4]*(e[4]+e[26])
+		sa, sb, sc, se = sa+h[5]*(a[5]+a[25]), sb+h[5]*(b[5]+b[25]), sc+h[5]*(c[5]+c[25]), se+h[5]*(e[5]+e[25])
+		sa, sb, sc, se = sa+h[6]*(a[6]+a[24]), sb+h[6]*(b[6]+b[24]), sc+h[6]*(c[6]+c[24]), se+h[6]*(e[6]+e[24])
+		sa, sb, sc, se = sa+h[7]*(a[7]+a[23]), sb+h[7]*(b[7]+b[23]), sc+h[7]*(c[7]+c[23]), se+h[7]*(e[7]+e[23])
+		sa, sb, sc, se = sa+h[8]*(a[8]+a[22]), sb+h[8]*(b[8]+b[22]), sc+h[8]*(c[8]+c[22]), se+h[8]*(e[8]+e[22])
+		sa, sb, sc, se = sa+h[9]*(a[9]+a[21]), sb+h[9]*(b[9]+b[21]), sc+h[9]*(c[9]+c[21]), se+h[9]*(e[9]+e[21])
+		sa, sb, sc, se = sa+h[10]*(a[10]+a[20]), sb+h[10]*(b[10]+b[20]), sc+h[10]*(c[10]+c[20]), se+h[10]*(e[10]+e[20])
+		sa, sb, sc, se = sa+h[11]*(a[11]+a[19]), sb+h[11]*(b[11]+b[19]), sc+h[11]*(c[11]+c[19]), se+h[11]*(e[11]+e[19])
+		sa, sb, sc, se = sa+h[12]*(a[12]+a[18]), sb+h[12]*(b[12]+b[18]), sc+h[12]*(c[12]+c[18]), se+h[12]*(e[12]+e[18])
+		sa, sb, sc, se = sa+h[13]*(a[13]+a[17]), sb+h[13]*(b[13]+b[17]), sc+h[13]*(c[13]+c[17]), se+h[13]*(e[13]+e[17])
+		sa, sb, sc, se = sa+h[14]*(a[14]+a[16]), sb+h[14]*(b[14]+b[16]), sc+h[14]*(c[14]+c[16]), se+h[14]*(e[14]+e[16])
+		out[k], out[k+1], out[k+2], out[k+3] = sa, sb, sc, se
+		k += 4
+	}
+	for ; t < n; t += 2 {
+		a := (*[decTaps]float64)(x[t : t+decTaps])
+		s := h[decTaps/2] * a[decTaps/2]
+		for i := 0; i < decTaps/2; i++ {
+			s += h[i] * (a[i] + a[decTaps-1-i])
+		}
+		out[k] = s
+		k++
+	}
+	d.odd = d.odd != (n%2 == 1)
+	copy(d.x[:hist], x[n:])
+	return k
 }
