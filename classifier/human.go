@@ -1,6 +1,8 @@
 package classifier
 
 import (
+	"math"
+	"slices"
 	"time"
 )
 
@@ -78,6 +80,20 @@ type HumanDetector struct {
 	candN      int     // frames since the candidate's onset
 	transN     int     // speech frames of the candidate in an onset transition
 	eMax, eMin float64 // level range of the candidate's speech frames
+	// The chain's voice: pitch (semitones above 100 Hz) of its last voiced
+	// frames. Speech after a pause inside a chain is a candidate on probation
+	// (probe) until humanProbeVoicedFrames of it are voiced; a median pitch
+	// humanVoiceChangeST or more away from the chain's is another speaker
+	// (an agent answering right after an announcement) and ends the chain.
+	// probeDone: this stretch was probed and was the same voice.
+	chainVoice            [humanChainVoiceFrames]float64
+	chainVoiceN, voicePos int
+	probeVoice            [humanProbeVoicedFrames]float64
+	probeN                int
+	probe, probeDone      bool
+	runPause              int     // quiet frames right before the current loud run
+	voiceChange           float64 // semitones between the candidate's voice and the chain's (0: not compared)
+	scratch               [humanChainVoiceFrames]float64
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -145,6 +161,20 @@ const (
 	// cut once this many (0.3 s) of its speech frames since the last speech
 	// over music had no bed; before that, humanSoMGapFrames of quiet end it.
 	humanChainCleanFrames = 15
+	// humanChainVoiceFrames: voiced frames of a chain remembered as its
+	// voice (2 s); humanChainVoiceMin are needed before a probe is worth it.
+	humanChainVoiceFrames = 100
+	humanChainVoiceMin    = 30
+	// humanProbeVoicedFrames: voiced frames of a probe compared with the
+	// chain's voice. On the train calls, pitch medians over 30 voiced frames
+	// of the same voice after a pause differed by less than 6 semitones (124
+	// of 124), and an agent's from the announcement before by 7 or more in
+	// 17 of 37; over 15 frames the same voice drifted further.
+	humanProbeVoicedFrames = 30
+	// humanVoiceChangeST: the pitch change (semitones) taken for another voice.
+	humanVoiceChangeST = 7.0
+	// humanVoicedHarmonicity: frames at least this periodic carry a pitch.
+	humanVoicedHarmonicity = 0.6
 )
 
 // floor returns the lowest frame level of the recent past.
@@ -194,6 +224,9 @@ type HumanFrame struct {
 	PSpeech    float64
 	PMusicBed  float64 // model probability of music or speech over music
 	EnergyDB   float64
+	// Pitch (Hz, 0 when unvoiced) and Harmonicity of the frame: the voice,
+	// to tell an agent from the announcement just before.
+	Pitch, Harmonicity float64
 }
 
 // Process advances one frame and returns a detection when one is made.
@@ -222,7 +255,10 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	quiet := f.EnergyDB < fl+humanQuietDB
 	if loud {
 		if d.loudRun == 0 {
-			d.loudStart, d.runGap, d.runSoM = f.At, d.quietSince, d.sinceSoM
+			d.loudStart, d.runGap, d.runSoM, d.runPause = f.At, d.quietSince, d.sinceSoM, d.quietRun
+			if d.runPause >= humanClearFrames {
+				d.probeDone = false
+			}
 		}
 		d.loudRun++
 	} else {
@@ -234,7 +270,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		// an announcement over music: the bed stopping with it ends the
 		// chain sooner than a pause inside a playback with the music cut.
 		if d.quietRun >= humanChainGapFrames || d.chainClean < humanChainCleanFrames && d.quietRun >= humanSoMGapFrames {
-			d.annChain = false
+			d.annChain, d.probe = false, false
 		}
 	} else {
 		d.quietRun = 0
@@ -262,11 +298,24 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		d.quietSince++
 	}
 	if f.Raw == Music && f.Smoothed == Music && !trans {
-		d.annChain = false
+		d.annChain, d.probe = false, false
 	} else if f.Raw == Speech && loud && d.runGap < humanClearFrames && !d.inCand && !d.annChain {
 		// Speech cut in right after the hold audio, or with it under
 		// the voice: a playback, and so is what follows it closely.
-		d.annChain, d.chainClean = true, 0
+		d.annChain, d.chainClean, d.chainVoiceN, d.voicePos = true, 0, 0, 0
+	}
+	if d.annChain && loud && f.Raw == Speech && f.Pitch > 0 && f.Harmonicity >= humanVoicedHarmonicity {
+		st := 12 * math.Log2(f.Pitch/100)
+		if d.probe {
+			if d.probeN < humanProbeVoicedFrames {
+				d.probeVoice[d.probeN] = st
+				d.probeN++
+			}
+		} else {
+			d.chainVoice[d.voicePos] = st
+			d.voicePos = (d.voicePos + 1) % humanChainVoiceFrames
+			d.chainVoiceN = min(d.chainVoiceN+1, humanChainVoiceFrames)
+		}
 	}
 	if d.annChain && f.Raw == Speech && loud {
 		if som {
@@ -296,18 +345,25 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		if bedHeard || f.Smoothed == Music {
 			d.holdEndAt = f.At + FrameDuration
 		}
-		if !speechy || d.annChain || d.runGap < humanClearFrames || d.runSoM < humanSoMGapFrames {
+		// Inside a chain, speech after a pause is only a probe of the voice.
+		probe := d.annChain && d.runPause >= humanClearFrames && !d.probeDone && d.chainVoiceN >= humanChainVoiceMin
+		if !speechy || d.annChain && !probe || !probe && (d.runGap < humanClearFrames || d.runSoM < humanSoMGapFrames) {
 			return Detection{}, false
 		}
-		d.inCand = true
+		d.inCand, d.probe, d.probeN, d.voiceChange = true, probe, 0, 0
 		d.onset = f.At
 		if d.loudRun <= humanOnsetRun {
 			d.onset = d.loudStart
 		}
-		d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
-		d.gapBefore, d.sinceSoMAt, d.candN = d.runGap, d.runSoM, 0
+		d.gapBefore, d.sinceSoMAt = d.runGap, d.runSoM
 		d.firstAfterSoM = !spokeBefore
-		d.eMax, d.eMin = f.EnergyDB, f.EnergyDB
+		d.restartCand(f.EnergyDB)
+	} else if d.loudRun == 1 && d.runPause >= humanClearFrames && d.candN >= humanFastFrames && !d.probe {
+		// A new utterance of a candidate that could not be confirmed on
+		// its first: judge it on its own, so doubtful frames at the start
+		// (a voice the model first took for music) do not outvote it.
+		d.onset = f.At
+		d.restartCand(f.EnergyDB)
 	}
 	d.candN++
 	switch {
@@ -337,13 +393,31 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	// Give up on the candidate when the hold audio is back.
 	if (total >= frames(d.MinSpeech) && musicShare > d.MaxMusicShare) || f.Smoothed == Music && d.musicN > frames(time.Second) {
-		d.inCand, d.runGap = false, 0
+		d.inCand, d.runGap, d.probe = false, 0, false
 		d.holdEndAt = f.At + FrameDuration
 		return Detection{}, false
 	}
 	if d.otherN > frames(2*time.Second) && d.speechN < frames(d.MinSpeech) {
-		d.inCand, d.runGap = false, 0
+		d.inCand, d.runGap, d.probe = false, 0, false
 		return Detection{}, false
+	}
+	if d.probe {
+		if d.probeN < humanProbeVoicedFrames {
+			return Detection{}, false
+		}
+		d.probe = false
+		delta := d.medianST(d.probeVoice[:d.probeN]) - d.medianST(d.chainVoice[:d.chainVoiceN])
+		if math.Abs(delta) < humanVoiceChangeST {
+			// The same voice: the playback goes on.
+			d.inCand, d.probeDone = false, true
+			return Detection{}, false
+		}
+		// Someone else: the chain ends here. The candidate came straight
+		// after a playback, not after a clean stop, so it takes the slow
+		// path (as after speech over music): the voice must hold for
+		// humanRecentSoMFrames with no music bed before it counts.
+		d.annChain, d.voiceChange = false, delta
+		d.sinceSoMAt, d.firstAfterSoM = 0, false
 	}
 	if d.speechN < humanFastSpeechFrames || f.Smoothed != Speech {
 		return Detection{}, false
@@ -393,11 +467,27 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	ev.SilenceBeforeSpeech = time.Duration(d.gapBefore) * FrameDuration
 	ev.Fast = fast
+	ev.VoiceChangeST = d.voiceChange
 	if ev.HoldDuration < 0 {
 		ev.HoldDuration = 0
 	}
 	return Detection{Kind: HumanDetected, At: f.At + FrameDuration, Onset: d.onset, Confidence: conf,
 		AudioType: "speech", Evidence: ev}, true
+}
+
+// restartCand clears what a candidate has heard.
+func (d *HumanDetector) restartCand(e float64) {
+	d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
+	d.candN = 0
+	d.eMax, d.eMin = e, e
+}
+
+// medianST returns the median of v (semitones), sorting a copy in scratch.
+func (d *HumanDetector) medianST(v []float64) float64 {
+	s := d.scratch[:len(v)]
+	copy(s, v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // never is the frame count of something not heard yet.

@@ -8,10 +8,11 @@ import (
 // humanScript feeds a HumanDetector frame descriptions and records what it
 // decides; each step repeats one kind of frame for a duration.
 type humanScript struct {
-	d    *HumanDetector
-	at   time.Duration
-	n    int
-	dets []Detection
+	d     *HumanDetector
+	at    time.Duration
+	n     int
+	dets  []Detection
+	pitch float64 // Hz of the voice in speech frames (0: unvoiced)
 }
 
 func newHumanScript() *humanScript {
@@ -27,6 +28,7 @@ const (
 	kSpeech          // clean speech with syllable dips
 	kSoM             // speech over music
 	kQuietBed        // music bed gone quiet: background level, but labelled speech
+	kDoubt           // a voice the model is unsure of: speech, but with a music-bed probability
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -39,11 +41,18 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
 		case kQuietBed:
 			f.Raw, f.Smoothed, f.PSpeech, f.EnergyDB = Speech, Speech, 0.9, -70
+		case kDoubt:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.6, 0.4, -15
+			if h.n%5 == 4 {
+				f.EnergyDB = -40
+			}
 		case kSpeech, kSoM:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed = Speech, Speech, 0.98, 0.01
 			f.EnergyDB = -15
 			if h.n%5 == 4 { // syllable dips
 				f.EnergyDB = -40
+			} else if h.pitch > 0 {
+				f.Pitch, f.Harmonicity = h.pitch, 0.9
 			}
 			if kind == kSoM {
 				f.MusicUnder, f.PMusicBed = true, 0.9
@@ -203,5 +212,55 @@ func TestHumanChainEndsSoonerWhenBedStoppedWithIt(t *testing.T) {
 		if got := h.humans(); len(got) != tc.want {
 			t.Errorf("gap %v: human detections %+v, want %d", tc.gap, got, tc.want)
 		}
+	}
+}
+
+// An agent who answers 0.3 s after a music-stopped announcement is inside its
+// chain; a voice 10 semitones away from the announcer's ends the chain, one
+// at nearly the same pitch does not (a pause inside the announcement).
+func TestHumanVoiceChangeEndsChain(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		agent float64 // Hz
+		want  int
+	}{{"other voice", 110, 1}, {"same voice", 190, 0}} {
+		h := newHumanScript()
+		h.run(kMusic, 10*time.Second)
+		h.pitch = 200
+		h.run(kSoM, 400*time.Millisecond) // the cut-over: the model still hears the music
+		h.run(kSpeech, 3*time.Second)
+		h.run(kSilence, 300*time.Millisecond)
+		onset := h.at
+		h.pitch = tc.agent
+		h.run(kSpeech, 4*time.Second)
+		got := h.humans()
+		if len(got) != tc.want {
+			t.Fatalf("%s: human detections %+v, want %d", tc.name, got, tc.want)
+		}
+		if tc.want == 1 {
+			if got[0].Onset != onset || got[0].Evidence.VoiceChangeST > -9 || got[0].Evidence.Fast {
+				t.Errorf("%s: detection %+v, want onset %v, a voice change of about -10 st, slow path", tc.name, got[0], onset)
+			}
+		}
+	}
+}
+
+// A person whose first words the model was unsure of (a music-bed
+// probability on every frame) is judged again on the next utterance, on its
+// own, instead of being outvoted by the doubtful start.
+func TestHumanCandidateJudgedAgainOnNextUtterance(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSilence, 600*time.Millisecond)
+	h.run(kDoubt, 1*time.Second)
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("human detections %+v on doubtful speech, want none yet", got)
+	}
+	h.run(kSilence, 500*time.Millisecond)
+	onset := h.at
+	h.run(kSpeech, 2*time.Second)
+	got := h.humans()
+	if len(got) != 1 || got[0].Onset != onset || got[0].At > onset+time.Second {
+		t.Fatalf("human detections %+v, want one within 1 s of the clean utterance at %v", got, onset)
 	}
 }

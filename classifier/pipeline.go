@@ -188,7 +188,8 @@ func (p *Pipeline) step() {
 		p.human.Arm(d.Onset, d.AudioType, p.hold.holdLevel)
 	}
 	hd, ok := p.human.Process(HumanFrame{At: at, Raw: fr.Label, Smoothed: cur, MusicUnder: fr.MusicUnder,
-		PSpeech: ft.PSpeech + ft.PSpeechOverMusic, PMusicBed: ft.PMusic + ft.PSpeechOverMusic, EnergyDB: ft.EnergyDB})
+		PSpeech: ft.PSpeech + ft.PSpeechOverMusic, PMusicBed: ft.PMusic + ft.PSpeechOverMusic, EnergyDB: ft.EnergyDB,
+		Pitch: ft.Pitch, Harmonicity: ft.Harmonicity})
 	if ok {
 		p.addDetection(hd)
 		switch hd.Kind {

@@ -107,4 +107,9 @@ type HumanEvidence struct {
 	// the hold audio, no recent announcement over music, and no music bed in
 	// the speech; false when it needed the longer, bed-weighted confirmation.
 	Fast bool
+	// VoiceChangeST is set when the speech came right after a playback (an
+	// announcement) without the pause that would end it: the pitch change in
+	// semitones from the playback's voice to this one, which is what let it
+	// through (0 when no comparison was needed).
+	VoiceChangeST float64
 }

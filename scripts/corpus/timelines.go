@@ -10,7 +10,7 @@ import (
 
 // timelinesPerSplit is the number of whole calls per split; about three in
 // four reach a person.
-const timelinesPerSplit = 64
+const timelinesPerSplit = 128
 
 // timelines writes whole calls: ringback, IVR prompts, hold music with
 // announcements (over the music, over ducked music, or with the music
@@ -82,7 +82,7 @@ func (g *generator) timelines() error {
 // segments.tsv rows (what was played when: for analysing detections, never
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
-	r := rand.New(rand.NewPCG(uint64(2000+idx), 0x71e2))
+	r := rand.New(rand.NewPCG(uint64(2000+idx), 0x71e4))
 	human := k%4 != 3 // three of four reach a person
 	var segs []tlSegment
 	s, onset, desc, err := g.timeline(r, split, human, &segs)

@@ -159,9 +159,9 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 				}
 				if evidence {
 					ev := d.Evidence
-					fmt.Fprintf(w, "    evidence %s at %.2f onset %.2f truth %.2f: fast %v gap %.2fs bed %.3f som %.3f level %+.1f dB hold %.1fs %s\n",
+					fmt.Fprintf(w, "    evidence %s at %.2f onset %.2f truth %.2f: fast %v gap %.2fs bed %.3f som %.3f level %+.1f dB hold %.1fs %s voice %+.1f st\n",
 						filepath.Base(r[0]), at, d.Onset.Seconds(), onset, ev.Fast, ev.SilenceBeforeSpeech.Seconds(), ev.MusicBedProb,
-						ev.SpeechOverMusicShare, ev.LevelChangeDB, ev.HoldDuration.Seconds(), ev.HoldAudio)
+						ev.SpeechOverMusicShare, ev.LevelChangeDB, ev.HoldDuration.Seconds(), ev.HoldAudio, ev.VoiceChangeST)
 				}
 				if onset < 0 || at < onset {
 					bad++
