@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,7 +34,9 @@ func main() {
 	train := flag.Bool("train", false, "retrain the context model on the train split first")
 	weights := flag.String("weights", "classifier/model_weights.go", "where -train writes the weights")
 	verbose := flag.Bool("v", false, "list misclassified clips")
-	flag.BoolVar(&fold, "fold", false, "with -train -split train: learn from the odd-numbered train calls only and score the even-numbered ones (an honest check of timeline training without touching heldout)")
+	flag.StringVar(&timelineKinds, "timeline-kinds", "", "with -train: also learn from these segments.tsv kinds of the train calls (agent,ivr,announcement-stopped,announcement-over,announcement-ducked,music; default none: it did not help on agents the model never heard)")
+	flag.Uint64Var(&trainSeed, "seed", 1, "with -train: the training seed (initial weights and example order)")
+	flag.BoolVar(&fold, "fold", false, "with -train -split train: learn from the train calls whose agent is one of foldLearnVoices (and odd-numbered calls without one) and score the others: agents the model never heard, as in heldout, without touching heldout")
 	trace := flag.String("trace", "", "print every frame of this corpus file (relative to -corpus) and exit")
 	from := flag.Float64("from", 0, "with -trace: first second to print")
 	to := flag.Float64("to", 1e9, "with -trace: last second to print")
@@ -85,6 +88,11 @@ func run(w io.Writer, dir, split string, train bool, weights string, verbose boo
 			return fmt.Errorf("clips.tsv: short row %q", r)
 		}
 		clips = append(clips, clip{file: r[0], label: r[1], class: r[2], split: r[3], cond: r[4], source: r[5]})
+	}
+	if fold {
+		if err := splitFold(dir); err != nil {
+			return err
+		}
 	}
 	if train {
 		m, err := trainModel(dir, clips)
@@ -187,15 +195,19 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 			}
 		}
 	}
-	txs, tys, err := timelineExamples(dir)
-	if err != nil {
-		return nil, err
+	var txs [][]float64
+	var tys []int
+	if timelineKinds != "" {
+		var err error
+		if txs, tys, err = timelineExamples(dir); err != nil {
+			return nil, err
+		}
 	}
 	xs, ys = append(xs, txs...), append(ys, tys...)
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("no training frames")
 	}
-	return classifier.TrainModel(xs, ys, classifier.TrainOptions{Epochs: 40, Seed: 1}), nil
+	return classifier.TrainModel(xs, ys, classifier.TrainOptions{Epochs: 40, Seed: trainSeed}), nil
 }
 
 // traceFile prints the per-frame view of the pipeline between from and to
@@ -242,8 +254,14 @@ const (
 	timelineOnsetStep = 2
 )
 
+// timelineKinds lists the segment kinds -train learns from (comma-separated).
+var timelineKinds string
+
 // timelineClass maps a segments.tsv kind to a model class (-1: not used).
 func timelineClass(kind string) int {
+	if !slices.Contains(strings.Split(timelineKinds, ","), kind) {
+		return -1
+	}
 	switch kind {
 	case "agent", "ivr", "announcement-stopped":
 		return classifier.ClassSpeech
@@ -267,7 +285,7 @@ func timelineExamples(dir string) ([][]float64, []int, error) {
 	segs := map[string][]seg{}
 	var files []string
 	for _, r := range rows {
-		if len(r) < 5 || !strings.Contains(r[0], "/train-") || fold && callNumber(r[0])%2 == 0 {
+		if len(r) < 5 || !strings.Contains(r[0], "/train-") || fold && !foldLearn[r[0]] {
 			continue
 		}
 		a, err1 := strconv.ParseFloat(r[1], 64)
@@ -308,8 +326,47 @@ func timelineExamples(dir string) ([][]float64, []int, error) {
 	return xs, ys, nil
 }
 
-// fold splits the train calls in two: see the -fold flag.
-var fold bool
+// fold splits the train calls in two: see the -fold flag. foldLearn holds
+// the calls learnt from (filled by run from timelines.tsv).
+var (
+	fold      bool
+	foldLearn map[string]bool
+)
+
+// foldLearnVoices are the espeak base voices of the agents -fold learns from;
+// agents of the other bases, and those built from recorded prompts, are
+// scored.
+var foldLearnVoices = map[string]bool{"en-us": true, "en-gb": true, "en-gb-x-gbclan": true}
+
+// splitFold fills foldLearn from the train rows of timelines.tsv.
+func splitFold(dir string) error {
+	rows, err := readTSV(filepath.Join(dir, "timelines.tsv"))
+	if err != nil {
+		return err
+	}
+	foldLearn = map[string]bool{}
+	for _, r := range rows {
+		if len(r) < 5 || r[1] != "train" {
+			continue
+		}
+		desc := r[4]
+		i := strings.Index(desc, "+human(espeak(")
+		switch {
+		case i >= 0:
+			base := desc[i+len("+human(espeak("):]
+			base = base[:strings.IndexAny(base, "+,")]
+			foldLearn[r[0]] = foldLearnVoices[base]
+		case strings.Contains(desc, "+human("):
+			foldLearn[r[0]] = false
+		default:
+			foldLearn[r[0]] = callNumber(r[0])%2 == 1
+		}
+	}
+	return nil
+}
+
+// trainSeed seeds -train: see the -seed flag.
+var trainSeed uint64 = 1
 
 // callNumber is the NNN of timelines/split-NNN-condition.wav (-1 if none).
 func callNumber(file string) int {
