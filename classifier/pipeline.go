@@ -19,16 +19,16 @@ type Result struct {
 // hold/human detections out. It is not safe for concurrent use; give each
 // call its own.
 type Pipeline struct {
-	cfg   Config
-	rate  int
-	fe    *FeatureExtractor
-	dtmf  *DTMFDetector
-	tones *ToneDetector
-	ctx   *ContextWindow
-	model *ModelParams
-	sm    *Smoother
-	hold  *HoldDetector
-	human *HumanDetector
+	cfg    Config
+	rate   int
+	fe     *FeatureExtractor
+	dtmf   *DTMFDetector
+	tones  *ToneDetector
+	ctx    *ContextWindow
+	models []ModelParams // the context model: an ensemble, probabilities averaged
+	sm     *Smoother
+	hold   *HoldDetector
+	human  *HumanDetector
 
 	// input conditioning
 	dec     decimator
@@ -51,7 +51,7 @@ func NewPipeline(sampleRate int, cfg Config) (*Pipeline, error) {
 	}
 	cfg = cfg.withDefaults()
 	p := &Pipeline{cfg: cfg, rate: sampleRate, fe: NewFeatureExtractor(), dtmf: NewDTMFDetector(),
-		tones: NewToneDetector(), ctx: NewContextWindow(), model: &defaultModel,
+		tones: NewToneDetector(), ctx: NewContextWindow(), models: defaultModels,
 		sm:    NewSmoother(frames(cfg.SmoothMin)),
 		hold:  NewHoldDetector(cfg.HoldMinMusic, cfg.HoldMinSilence, cfg.HoldGap),
 		human: NewHumanDetector(cfg.HumanMinSpeech, cfg.HumanMaxMusicShare, cfg.HumanMinConfidence),
@@ -62,8 +62,9 @@ func NewPipeline(sampleRate int, cfg Config) (*Pipeline, error) {
 	return p, nil
 }
 
-// SetModel replaces the context model (for training and experiments).
-func (p *Pipeline) SetModel(m *ModelParams) { p.model = m }
+// SetModel replaces the context model with one set of weights (for
+// training and experiments).
+func (p *Pipeline) SetModel(m *ModelParams) { p.models = []ModelParams{*m} }
 
 // Reset returns the pipeline to its initial state, keeping the configuration.
 func (p *Pipeline) Reset() {
@@ -136,7 +137,7 @@ func (p *Pipeline) step() {
 	ft.ToneRatio = p.tones.Purity
 	vec, mod := p.ctx.Push(ft)
 	ft.Mod4Hz = mod
-	p.model.Predict(vec, &p.probs)
+	predictEnsemble(p.models, vec, &p.probs)
 	ft.PSilence, ft.PMusic, ft.PSpeech = p.probs[ClassSilence], p.probs[ClassMusic], p.probs[ClassSpeech]
 	ft.PNoise, ft.PSpeechOverMusic = p.probs[ClassNoise], p.probs[ClassSpeechOverMusic]
 

@@ -35,6 +35,7 @@ func main() {
 	weights := flag.String("weights", "classifier/model_weights.go", "where -train writes the weights")
 	verbose := flag.Bool("v", false, "list misclassified clips")
 	flag.StringVar(&timelineKinds, "timeline-kinds", "", "with -train: also learn from these segments.tsv kinds of the train calls (agent,ivr,announcement-stopped,announcement-over,announcement-ducked,music; default none: it did not help on agents the model never heard)")
+	flag.IntVar(&members, "members", 3, "with -train: models in the ensemble (each from its own seed, -seed upwards)")
 	flag.Uint64Var(&trainSeed, "seed", 1, "with -train: the training seed (initial weights and example order)")
 	flag.BoolVar(&fold, "fold", false, "with -train -split train: learn from the train calls whose agent is one of foldLearnVoices (and odd-numbered calls without one) and score the others: agents the model never heard, as in heldout, without touching heldout")
 	trace := flag.String("trace", "", "print every frame of this corpus file (relative to -corpus) and exit")
@@ -95,11 +96,12 @@ func run(w io.Writer, dir, split string, train bool, weights string, verbose boo
 		}
 	}
 	if train {
-		m, err := trainModel(dir, clips)
+		ms, err := trainModels(dir, clips)
 		if err != nil {
 			return err
 		}
-		src := m.GoSource("Trained on the train split of " + dir + " (corpus generator scripts/corpus).")
+		src := classifier.ModelsGoSource(ms, fmt.Sprintf("Trained on the train split of %s (corpus generator scripts/corpus),\n%d members from seeds %d..%d.",
+			dir, len(ms), trainSeed, trainSeed+uint64(len(ms))-1))
 		formatted, err := format.Source([]byte(src))
 		if err != nil {
 			return fmt.Errorf("format weights: %w", err)
@@ -108,7 +110,7 @@ func run(w io.Writer, dir, split string, train bool, weights string, verbose boo
 			return fmt.Errorf("write weights: %w", err)
 		}
 		fmt.Fprintf(w, "wrote %s\n", weights)
-		classifier.SetDefaultModel(m)
+		classifier.SetDefaultModels(ms)
 	}
 	if err := scoreClips(w, dir, clips, split, verbose); err != nil {
 		return err
@@ -142,7 +144,21 @@ const (
 	sampleStep = 3  // keep every sampleStep-th frame of steady context
 )
 
-func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
+// trainModels trains -members models from consecutive seeds on the same
+// examples (gathered once).
+func trainModels(dir string, clips []clip) ([]classifier.ModelParams, error) {
+	xs, ys, err := trainingExamples(dir, clips)
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]classifier.ModelParams, members)
+	for i := range ms {
+		ms[i] = *classifier.TrainModel(xs, ys, classifier.TrainOptions{Epochs: 40, Seed: trainSeed + uint64(i)})
+	}
+	return ms, nil
+}
+
+func trainingExamples(dir string, clips []clip) ([][]float64, []int, error) {
 	var xs [][]float64
 	var ys []int
 	silence := map[string][]int16{} // first train silence clip per condition
@@ -150,13 +166,13 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 		if c.split == "train" && c.class == "silence" && silence[c.cond] == nil {
 			s, err := load(dir, c.file)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			silence[c.cond] = s
 		}
 	}
 	for _, c := range clips {
-		if c.split != "train" || c.class == "-" {
+		if c.split != "train" || c.class == "-" || fold && foldHeldVoice(c.source) {
 			continue
 		}
 		y := -1
@@ -166,11 +182,11 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 			}
 		}
 		if y < 0 {
-			return nil, fmt.Errorf("unknown class %q", c.class)
+			return nil, nil, fmt.Errorf("unknown class %q", c.class)
 		}
 		s, err := load(dir, c.file)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p, _ := classifier.NewPipeline(8000, classifier.Config{})
 		for i, f := 0, 0; i+160 <= len(s); i, f = i+160, f+1 {
@@ -200,14 +216,14 @@ func trainModel(dir string, clips []clip) (*classifier.ModelParams, error) {
 	if timelineKinds != "" {
 		var err error
 		if txs, tys, err = timelineExamples(dir); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	xs, ys = append(xs, txs...), append(ys, tys...)
 	if len(xs) == 0 {
-		return nil, fmt.Errorf("no training frames")
+		return nil, nil, fmt.Errorf("no training frames")
 	}
-	return classifier.TrainModel(xs, ys, classifier.TrainOptions{Epochs: 40, Seed: trainSeed}), nil
+	return xs, ys, nil
 }
 
 // traceFile prints the per-frame view of the pipeline between from and to
@@ -338,6 +354,21 @@ var (
 // scored.
 var foldLearnVoices = map[string]bool{"en-us": true, "en-gb": true, "en-gb-x-gbclan": true}
 
+// foldScoredVoices are the train split's agent base voices that -fold keeps
+// out of training, clips included: speech rendered in them is not learnt.
+var foldScoredVoices = []string{"en-gb-scotland", "en-us-nyc"}
+
+// foldHeldVoice reports whether a clip's sources include speech in a voice
+// -fold keeps out of training.
+func foldHeldVoice(source string) bool {
+	for _, v := range foldScoredVoices {
+		if strings.Contains(source, "espeak-"+v) {
+			return true
+		}
+	}
+	return false
+}
+
 // splitFold fills foldLearn from the train rows of timelines.tsv.
 func splitFold(dir string) error {
 	rows, err := readTSV(filepath.Join(dir, "timelines.tsv"))
@@ -365,8 +396,12 @@ func splitFold(dir string) error {
 	return nil
 }
 
-// trainSeed seeds -train: see the -seed flag.
-var trainSeed uint64 = 1
+// trainSeed seeds -train and members sizes the ensemble: see the -seed
+// and -members flags.
+var (
+	trainSeed uint64 = 1
+	members          = 3
+)
 
 // callNumber is the NNN of timelines/split-NNN-condition.wav (-1 if none).
 func callNumber(file string) int {
