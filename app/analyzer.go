@@ -64,5 +64,10 @@ func evidenceMap(d classifier.Detection) map[string]any {
 		"mean_speech_prob":        round3(e.MeanSpeechProb),
 		"level_change_db":         round1(e.LevelChangeDB),
 		"silence_before_speech_s": round1(e.SilenceBeforeSpeech.Seconds()),
+		"music_bed_prob":          round3(e.MusicBedProb),
+		"fast_path":               e.Fast,
+		// Set when the voice came right after a playback and was let through
+		// because its pitch differs from the playback's by this many semitones.
+		"voice_change_st": round1(e.VoiceChangeST),
 	}
 }

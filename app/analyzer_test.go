@@ -3,6 +3,7 @@ package app_test
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/go-audio/wav"
 
@@ -89,5 +90,38 @@ func BenchmarkClassifierAnalyzer(b *testing.B) {
 		}
 		an.Process(music[i : i+160])
 		i += 160
+	}
+}
+
+// TestClassifierAnalyzerHumanEvidence: a voice after the hold music stops cleanly comes through
+// as a human detection whose evidence carries what the acoustic layer saw, for the transcript
+// layer and the events.
+func TestClassifierAnalyzerHumanEvidence(t *testing.T) {
+	an, err := app.NewClassifierAnalyzer(classifier.Config{})(8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	music := readWAV(t, "/usr/share/asterisk/moh/macroform-the_simplicity.wav")[:8000*15]
+	voice := readWAV(t, "/usr/share/asterisk/sounds/en/demo-congrats.wav")
+	audio := append(append(append([]int16{}, music...), make([]int16, 8000*7/10)...), voice...)
+	var human *app.Detection
+	for i := 0; i+160 <= len(audio) && human == nil; i += 160 {
+		for _, d := range an.Process(audio[i : i+160]).Detections {
+			if d.Kind == app.DetectHuman {
+				human = &d
+			}
+		}
+	}
+	if human == nil {
+		t.Fatal("no human detection for a voice after the music stopped")
+	}
+	voiceAt := time.Duration(len(music)+8000*7/10) * time.Second / 8000
+	if human.Onset < voiceAt-200*time.Millisecond || human.Onset > voiceAt+time.Second {
+		t.Errorf("onset %v, voice began at %v", human.Onset, voiceAt)
+	}
+	for _, k := range []string{"hold_duration_s", "silence_before_speech_s", "music_bed_prob", "fast_path", "voice_change_st"} {
+		if _, ok := human.Evidence[k]; !ok {
+			t.Errorf("evidence %v lacks %q", human.Evidence, k)
+		}
 	}
 }
