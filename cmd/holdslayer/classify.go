@@ -25,12 +25,40 @@ type classifySegment struct {
 }
 
 type classifyEvent struct {
-	Type       string                    `json:"type"`
-	At         float64                   `json:"at"`
-	Confidence float64                   `json:"confidence"`
-	Onset      float64                   `json:"onset"`
-	AudioType  string                    `json:"audio_type,omitempty"`
-	Evidence   *classifier.HumanEvidence `json:"evidence,omitempty"`
+	Type       string            `json:"type"`
+	At         float64           `json:"at"`
+	Confidence float64           `json:"confidence"`
+	Onset      float64           `json:"onset"`
+	AudioType  string            `json:"audio_type,omitempty"`
+	Evidence   *classifyEvidence `json:"evidence,omitempty"`
+}
+
+// classifyEvidence is what the acoustic layer saw before human_detected, in
+// seconds and plain names (the JSON a user reads, not the Go struct).
+type classifyEvidence struct {
+	HoldDuration          float64 `json:"hold_duration"`
+	HoldAudio             string  `json:"hold_audio"`
+	SpeechDuration        float64 `json:"speech_duration"`
+	SilenceBeforeSpeech   float64 `json:"silence_before_speech"`
+	MusicUnderSpeech      bool    `json:"music_under_speech"`
+	SpeechOverMusicShare  float64 `json:"speech_over_music_share"`
+	MeanSpeechProb        float64 `json:"mean_speech_prob"`
+	MusicBedProb          float64 `json:"music_bed_prob"`
+	RecentSpeechOverMusic float64 `json:"recent_speech_over_music"`
+	LevelChangeDB         float64 `json:"level_change_db"`
+	FastPath              bool    `json:"fast_path"`
+	VoiceChangeST         float64 `json:"voice_change_st"`
+}
+
+func newClassifyEvidence(e classifier.HumanEvidence) *classifyEvidence {
+	return &classifyEvidence{
+		HoldDuration: round3(e.HoldDuration.Seconds()), HoldAudio: e.HoldAudio,
+		SpeechDuration: round3(e.SpeechDuration.Seconds()), SilenceBeforeSpeech: round3(e.SilenceBeforeSpeech.Seconds()),
+		MusicUnderSpeech: e.MusicUnderSpeech, SpeechOverMusicShare: round3(e.SpeechOverMusicShare),
+		MeanSpeechProb: round3(e.MeanSpeechProb), MusicBedProb: round3(e.MusicBedProb),
+		RecentSpeechOverMusic: round3(e.RecentSpeechOverMusic), LevelChangeDB: round3(e.LevelChangeDB),
+		FastPath: e.Fast, VoiceChangeST: round3(e.VoiceChangeST),
+	}
 }
 
 type classifyReport struct {
@@ -111,8 +139,7 @@ func classifyFile(path string) (classifyReport, error) {
 			ev := classifyEvent{Type: string(d.Kind), At: round3(d.At.Seconds()), Onset: round3(d.Onset.Seconds()),
 				Confidence: round3(d.Confidence)}
 			if d.Kind == classifier.HumanDetected {
-				e := d.Evidence
-				ev.Evidence = &e
+				ev.Evidence = newClassifyEvidence(d.Evidence)
 			} else {
 				ev.AudioType = d.AudioType
 			}
@@ -161,7 +188,7 @@ func printTimeline(w io.Writer, r classifyReport) {
 		}
 		if e.Evidence != nil {
 			fmt.Fprintf(w, "  hold=%.1fs speech=%.1fs music_under=%v",
-				e.Evidence.HoldDuration.Seconds(), e.Evidence.SpeechDuration.Seconds(), e.Evidence.MusicUnderSpeech)
+				e.Evidence.HoldDuration, e.Evidence.SpeechDuration, e.Evidence.MusicUnderSpeech)
 		}
 		fmt.Fprintln(w)
 	}

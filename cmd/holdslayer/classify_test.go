@@ -90,3 +90,52 @@ func TestClassifyUsage(t *testing.T) {
 		t.Errorf("exit %d stderr %q", code, errb.String())
 	}
 }
+
+// A recording of hold music, a pause and a voice gives both events, the
+// human one with its evidence in seconds under plain names.
+func TestClassifyJSONHumanEvidence(t *testing.T) {
+	music, err := audio.ReadFile("/usr/share/asterisk/moh/macroform-the_simplicity.wav")
+	if err != nil {
+		t.Skipf("asterisk-moh-opsound-wav not installed: %v", err)
+	}
+	voice, err := audio.ReadFile("/usr/share/asterisk/sounds/en/demo-congrats.wav")
+	if err != nil {
+		t.Skipf("asterisk-core-sounds-en-wav not installed: %v", err)
+	}
+	s := append(append(append([]int16{}, music.Samples[:15*8000]...), make([]int16, 5600)...), voice.Samples...)
+	path := filepath.Join(t.TempDir(), "call.wav")
+	if err := audio.WriteFile(path, s, 8000); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := runClassify([]string{"--json", path}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep struct {
+		Events []struct {
+			Type     string         `json:"type"`
+			Onset    float64        `json:"onset"`
+			Evidence map[string]any `json:"evidence"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range rep.Events {
+		types = append(types, e.Type)
+		if e.Type != "human_detected" {
+			continue
+		}
+		if math.Abs(e.Onset-15.7) > 0.5 {
+			t.Errorf("human onset %.2f s, the voice starts at 15.7 s", e.Onset)
+		}
+		hold, _ := e.Evidence["hold_duration"].(float64)
+		if hold < 5 || hold > 16 || e.Evidence["hold_audio"] != "music" || e.Evidence["fast_path"] == nil {
+			t.Errorf("evidence %v: want hold_duration in seconds, hold_audio music, fast_path", e.Evidence)
+		}
+	}
+	if strings.Join(types, ",") != "hold_detected,human_detected" {
+		t.Errorf("events %v, want hold_detected then human_detected", types)
+	}
+}
