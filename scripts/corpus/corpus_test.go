@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/holdslayer/holdslayer/app/audio"
+	"github.com/holdslayer/holdslayer/classifier"
 )
 
 // generateSmall runs the generator's small corpus into a temporary
@@ -166,4 +167,76 @@ func TestGeneratorDeterministic(t *testing.T) {
 			t.Errorf("%s differs between two runs", name)
 		}
 	}
+}
+
+// The classifier on the small corpus (both splits): a guard against a change
+// that breaks it outright, not a measurement (`make eval` is that). No human
+// detection on a call without a person or before the person's first word,
+// at least 4 of the 6 people found (as of corpus-v4), and clips labelled as
+// written down.
+func TestClassifierOnSmallCorpus(t *testing.T) {
+	out := shared(t)
+	var falseHuman, found, people int
+	for _, c := range readRows(t, filepath.Join(out, "timelines.tsv")) {
+		pcm, err := audio.ReadFile(filepath.Join(out, c[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		onset := seconds(t, c[2])
+		if onset >= 0 {
+			people++
+		}
+		p, err := classifier.NewPipeline(pcm.Rate, classifier.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hit := false
+		for i := 0; i+160 <= len(pcm.Samples); i += 160 {
+			for _, d := range p.Process(pcm.Samples[i : i+160]).Detections {
+				if d.Kind != classifier.HumanDetected {
+					continue
+				}
+				if onset < 0 || d.At.Seconds() < onset {
+					falseHuman++
+					t.Errorf("%s: human_detected at %.2f s, person at %.2f s", c[0], d.At.Seconds(), onset)
+				} else {
+					hit = true
+				}
+			}
+		}
+		if hit {
+			found++
+		}
+	}
+	if found < 4 {
+		t.Errorf("found %d of %d people, want at least 4", found, people)
+	}
+	right, clips := 0, 0
+	for _, c := range readRows(t, filepath.Join(out, "clips.tsv")) {
+		pcm, err := audio.ReadFile(filepath.Join(out, c[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := classifier.NewPipeline(pcm.Rate, classifier.Config{})
+		count := map[classifier.Label]int{}
+		for i, f := 0, 0; i+160 <= len(pcm.Samples); i, f = i+160, f+1 {
+			if r := p.Process(pcm.Samples[i : i+160]); f >= 50 {
+				count[r.Current]++
+			}
+		}
+		best := classifier.Unknown
+		for _, l := range classifier.AllLabels {
+			if count[l] > count[best] {
+				best = l
+			}
+		}
+		clips++
+		if string(best) == c[1] {
+			right++
+		}
+	}
+	if acc := float64(right) / float64(clips); acc < 0.97 {
+		t.Errorf("%d of %d clips labelled right (%.3f), want at least 0.97", right, clips, acc)
+	}
+	t.Logf("people found %d/%d, false human detections %d, clips right %d/%d", found, people, falseHuman, right, clips)
 }
