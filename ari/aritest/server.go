@@ -69,6 +69,12 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// gate is held shared by every request handler and exclusively by
+	// Close while it shuts the door: handlers start goroutines (wg.Add)
+	// after they let go of mu, and an Add must not race Close's wg.Wait.
+	// gateShut turns away requests that arrive after Close began.
+	gate     sync.RWMutex
+	gateShut bool
 
 	httpMu   sync.Mutex
 	httpSrv  *http.Server
@@ -197,6 +203,11 @@ func (s *Server) Addr() string { return s.addr }
 // Close stops HTTP, the media loop, every socket and every call.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		// Wait for the handlers in flight (they may still start
+		// goroutines), and let no new one in.
+		s.gate.Lock()
+		s.gateShut = true
+		s.gate.Unlock()
 		s.mu.Lock()
 		s.closed = true
 		for _, c := range s.channels {
@@ -323,6 +334,12 @@ func (s *Server) Restart(down time.Duration) {
 // ServeHTTP implements http.Handler: ARI under /ari, and the closed-vocabulary
 // transcription endpoint at /v1/audio/transcriptions (see Vocabulary).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.gateShut {
+		writeErr(w, http.StatusServiceUnavailable, "Asterisk is shutting down")
+		return
+	}
 	if r.URL.Path == "/v1/audio/transcriptions" {
 		s.serveTranscription(w, r)
 		return
