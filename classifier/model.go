@@ -44,6 +44,13 @@ type ModelParams struct {
 // Predict writes class probabilities for the context vector v into out.
 func (m *ModelParams) Predict(v []float64, out *[NumClasses]float64) {
 	var x [NumContextFeatures]float64
+	m.standardize(v, &x)
+	var h [modelHidden]float64
+	m.forward(&x, &h, out)
+}
+
+// standardize scales v by the training mean and deviation into x.
+func (m *ModelParams) standardize(v []float64, x *[NumContextFeatures]float64) {
 	for i := range x {
 		s := m.Std[i]
 		if s == 0 {
@@ -56,8 +63,6 @@ func (m *ModelParams) Predict(v []float64, out *[NumClasses]float64) {
 			x[i] = -8
 		}
 	}
-	var h [modelHidden]float64
-	m.forward(&x, &h, out)
 }
 
 func (m *ModelParams) forward(x *[NumContextFeatures]float64, h *[modelHidden]float64, out *[NumClasses]float64) {
@@ -271,14 +276,22 @@ func SetDefaultModels(ms []ModelParams) { defaultModels = ms }
 // trained from different seeds disagree most where one of them is wrong, and
 // the average is steadier than any one (on held-out voices a single model's
 // false detections varied from 0 to 3 between seeds).
-func predictEnsemble(ms []ModelParams, v []float64, out *[NumClasses]float64) {
+// Members trained on the same examples share their input scaling; then the
+// input is standardised once (sharedScaling says so, computed once per
+// pipeline).
+func predictEnsemble(ms []ModelParams, shared bool, v []float64, out *[NumClasses]float64) {
 	if len(ms) == 1 {
 		ms[0].Predict(v, out)
 		return
 	}
 	var sum, p [NumClasses]float64
+	var x [NumContextFeatures]float64
+	var h [modelHidden]float64
 	for i := range ms {
-		ms[i].Predict(v, &p)
+		if i == 0 || !shared {
+			ms[i].standardize(v, &x)
+		}
+		ms[i].forward(&x, &h, &p)
 		for k := range sum {
 			sum[k] += p[k]
 		}
@@ -287,4 +300,14 @@ func predictEnsemble(ms []ModelParams, v []float64, out *[NumClasses]float64) {
 	for k := range out {
 		out[k] = sum[k] * inv
 	}
+}
+
+// sharedScaling reports whether every member standardises its input alike.
+func sharedScaling(ms []ModelParams) bool {
+	for i := range ms {
+		if ms[i].Mean != ms[0].Mean || ms[i].Std != ms[0].Std {
+			return false
+		}
+	}
+	return true
 }

@@ -26,9 +26,11 @@ type Pipeline struct {
 	tones  *ToneDetector
 	ctx    *ContextWindow
 	models []ModelParams // the context model: an ensemble, probabilities averaged
-	sm     *Smoother
-	hold   *HoldDetector
-	human  *HumanDetector
+	// sharedScale: the members standardise the input alike (done once)
+	sharedScale bool
+	sm          *Smoother
+	hold        *HoldDetector
+	human       *HumanDetector
 
 	// input conditioning
 	dec     decimator
@@ -51,7 +53,7 @@ func NewPipeline(sampleRate int, cfg Config) (*Pipeline, error) {
 	}
 	cfg = cfg.withDefaults()
 	p := &Pipeline{cfg: cfg, rate: sampleRate, fe: NewFeatureExtractor(), dtmf: NewDTMFDetector(),
-		tones: NewToneDetector(), ctx: NewContextWindow(), models: defaultModels,
+		tones: NewToneDetector(), ctx: NewContextWindow(), models: defaultModels, sharedScale: sharedScaling(defaultModels),
 		sm:    NewSmoother(frames(cfg.SmoothMin)),
 		hold:  NewHoldDetector(cfg.HoldMinMusic, cfg.HoldMinSilence, cfg.HoldGap),
 		human: NewHumanDetector(cfg.HumanMinSpeech, cfg.HumanMaxMusicShare, cfg.HumanMinConfidence),
@@ -64,7 +66,7 @@ func NewPipeline(sampleRate int, cfg Config) (*Pipeline, error) {
 
 // SetModel replaces the context model with one set of weights (for
 // training and experiments).
-func (p *Pipeline) SetModel(m *ModelParams) { p.models = []ModelParams{*m} }
+func (p *Pipeline) SetModel(m *ModelParams) { p.models, p.sharedScale = []ModelParams{*m}, true }
 
 // Reset returns the pipeline to its initial state, keeping the configuration.
 func (p *Pipeline) Reset() {
@@ -137,7 +139,7 @@ func (p *Pipeline) step() {
 	ft.ToneRatio = p.tones.Purity
 	vec, mod := p.ctx.Push(ft)
 	ft.Mod4Hz = mod
-	predictEnsemble(p.models, vec, &p.probs)
+	predictEnsemble(p.models, p.sharedScale, vec, &p.probs)
 	ft.PSilence, ft.PMusic, ft.PSpeech = p.probs[ClassSilence], p.probs[ClassMusic], p.probs[ClassSpeech]
 	ft.PNoise, ft.PSpeechOverMusic = p.probs[ClassNoise], p.probs[ClassSpeechOverMusic]
 
