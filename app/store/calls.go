@@ -140,13 +140,31 @@ func (s *Store) AppendEvent(ctx context.Context, ev *app.Event) error {
 		return err
 	}
 	row.Seq = 0 // always store-assigned
-	if err := s.w.WithContext(ctx).Create(&row).Error; err != nil {
+	if s.dialect.name == postgresDialect.name {
+		// A client resumes with "events after the last seq I saw", so seqs must become
+		// visible in order. PostgreSQL hands out the sequence at insert but shows the row at
+		// commit, and two writers can commit the other way round; one lock per append, held
+		// to commit, makes seq order commit order. (SQLite has a single writer already.)
+		err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", eventAppendLock).Error; err != nil {
+				return err
+			}
+			return tx.Create(&row).Error
+		})
+	} else {
+		err = s.w.WithContext(ctx).Create(&row).Error
+	}
+	if err != nil {
 		return dbErr(fmt.Sprintf("append %s event of call %s", ev.Type, ev.CallID), err)
 	}
 	ev.Seq = row.Seq
 	ev.Timestamp = row.Timestamp
 	return nil
 }
+
+// eventAppendLock is the PostgreSQL advisory lock key that serialises event appends
+// (an arbitrary constant: "HSEV" in ASCII).
+const eventAppendLock = 0x48534556
 
 // ListEvents returns events with Seq > afterSeq in Seq order; callID and types filter when
 // non-empty, and limit <= 0 means no limit.

@@ -25,6 +25,7 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *Store) {
 		{"EndOrphanedCalls", testEndOrphanedCalls},
 		{"Events", testEvents},
 		{"ConcurrentEvents", testConcurrentEvents},
+		{"ReplayMissesNothing", testReplayMissesNothing},
 		{"Transcript", testTranscript},
 		{"Flows", testFlows},
 		{"ListFlows", testListFlows},
