@@ -48,6 +48,7 @@ type harness struct {
 	store *MemoryStore
 	logs  *syncBuffer
 	out   *app.Subscription // notification_sent / notification_failed
+	stop  func()            // ends Run and waits for it (also done at cleanup)
 }
 
 func newHarness(t *testing.T, o Options) *harness {
@@ -61,6 +62,9 @@ func newHarness(t *testing.T, o Options) *harness {
 	}
 	if o.AttemptTimeout == 0 {
 		o.AttemptTimeout = 3 * time.Second
+	}
+	if o.ShutdownGrace == 0 {
+		o.ShutdownGrace = 200 * time.Millisecond // tests with hanging targets end quickly
 	}
 	n, err := New(o)
 	if err != nil {
@@ -78,11 +82,17 @@ func newHarness(t *testing.T, o Options) *harness {
 	<-started
 	// Run subscribes right away; wait until the bus has its subscription so no event is lost.
 	waitFor(t, func() bool { return n.bus.Load() != nil })
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
+		h.stop()
 		h.out.Close()
 	})
 	return h

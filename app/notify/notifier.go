@@ -37,6 +37,10 @@ type Options struct {
 	AttemptTimeout time.Duration // per attempt; default 10 s
 	MaxInFlight    int           // concurrent deliveries; beyond it a delivery fails at once; default 64
 	HoldCheckEvery time.Duration // clock time between hold_longer_than checks; default 5 s
+	// ShutdownGrace is how long (wall time) deliveries in flight may still run after Run's
+	// context ends, so a "pick up, a person answered" sent as the service stops still goes
+	// out; default 5 s. After it they are cancelled.
+	ShutdownGrace time.Duration
 
 	HTTPTransport http.RoundTripper // webhooks, Twilio, shoutrrr services that accept a client
 	TwilioBaseURL string            // default DefaultTwilioBaseURL
@@ -61,6 +65,7 @@ type Notifier struct {
 	retry      RetryPolicy
 	timeout    time.Duration
 	holdEvery  time.Duration
+	grace      time.Duration
 	senders    map[string]sender
 
 	sem   chan struct{}
@@ -101,6 +106,9 @@ func New(o Options) (*Notifier, error) {
 	if o.WallNow == nil {
 		o.WallNow = time.Now
 	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 5 * time.Second
+	}
 	if o.TwilioBaseURL == "" {
 		o.TwilioBaseURL = DefaultTwilioBaseURL
 	}
@@ -111,7 +119,7 @@ func New(o Options) (*Notifier, error) {
 	n := &Notifier{
 		targets: o.Targets, deliveries: o.Deliveries, lookup: o.Calls,
 		log: o.Logger.With("component", "notify"), clock: o.Clock,
-		retry: o.Retry.withDefaults(), timeout: o.AttemptTimeout, holdEvery: o.HoldCheckEvery,
+		retry: o.Retry.withDefaults(), timeout: o.AttemptTimeout, holdEvery: o.HoldCheckEvery, grace: o.ShutdownGrace,
 		sem: make(chan struct{}, o.MaxInFlight), calls: newCallTable(),
 	}
 	n.senders = map[string]sender{
@@ -131,14 +139,16 @@ type browserSender struct{}
 
 func (browserSender) send(context.Context, Target, Message, string) error { return nil }
 
-// Run subscribes to bus and notifies until ctx ends, then waits for deliveries in flight
-// (they are cancelled with ctx). Results are published on the same bus. It returns nil when
-// ctx ends. Run at most once per Notifier.
+// Run subscribes to bus and notifies until ctx ends, then waits for deliveries in flight:
+// they get ShutdownGrace to finish before they are cancelled. Results are published on the
+// same bus. It returns nil when ctx ends. Run at most once per Notifier.
 func (n *Notifier) Run(ctx context.Context, bus *app.Bus) error {
-	dctx, cancel := context.WithCancel(ctx)
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
-		cancel()
+		stop := time.AfterFunc(n.grace, cancel)
 		n.wg.Wait()
+		stop.Stop()
+		cancel()
 	}()
 	sub := bus.Subscribe(app.EventFilter{Types: watched}, 1024)
 	defer func() { sub.Close() }()

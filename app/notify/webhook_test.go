@@ -180,3 +180,47 @@ func TestHangingTargetNeverBlocks(t *testing.T) {
 		t.Fatalf("bus dropped %d subscribers", h.bus.Dropped())
 	}
 }
+
+// A delivery in flight when the service stops still goes out within the shutdown grace: the
+// webhook answers 300 ms after Run was told to stop, and the delivery is recorded as sent.
+func TestDeliveryInFlightSurvivesShutdown(t *testing.T) {
+	got := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(got)
+		time.Sleep(300 * time.Millisecond)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	h := newHarness(t, Options{ShutdownGrace: 5 * time.Second})
+	tg := h.add(Target{Name: "hook", Kind: KindWebhook, Enabled: true, Config: map[string]string{"url": srv.URL}})
+	h.publish(app.EventHumanDetected, "call_s", map[string]any{"confidence": 0.9})
+	<-got
+	h.stop()
+	ds, err := h.store.RecentDeliveries(t.Context(), DeliveryFilter{TargetID: tg.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Status != StatusSent {
+		t.Fatalf("deliveries after shutdown %+v, want one sent", ds)
+	}
+
+	// With no grace left the same delivery is cut off and recorded as failed, not lost.
+	got2 := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(got2)
+		time.Sleep(2 * time.Second)
+	}))
+	defer slow.Close()
+	h2 := newHarness(t, Options{ShutdownGrace: 50 * time.Millisecond})
+	tg2 := h2.add(Target{Name: "hook", Kind: KindWebhook, Enabled: true, Config: map[string]string{"url": slow.URL}})
+	h2.publish(app.EventHumanDetected, "call_s", map[string]any{"confidence": 0.9})
+	<-got2
+	h2.stop()
+	ds, err = h2.store.RecentDeliveries(t.Context(), DeliveryFilter{TargetID: tg2.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Status != StatusFailed {
+		t.Fatalf("deliveries after a short grace %+v, want one failed", ds)
+	}
+}
