@@ -3,6 +3,7 @@ package ari
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"testing"
@@ -366,5 +367,51 @@ func TestIntegrationListenWaitsForStasis(t *testing.T) {
 	srv.SetFaults(aritest.Faults{AddBeforeStasis: 1})
 	if _, err := sess.Speaker(ctx, callBridge); err != nil {
 		t.Fatalf("speaker after a 422: %v", err)
+	}
+}
+
+// TestIntegrationCancelledCreateLeavesNothing: a bridge creation whose caller gives up while a
+// slow Asterisk is still making it (the service stopping during a call's set-up) must not
+// leave the bridge behind, and Close must not race it either.
+func TestIntegrationCancelledCreateLeavesNothing(t *testing.T) {
+	leakCheck(t)
+	srv, a, _ := startSim(t)
+	srv.SetFaults(aritest.Faults{SlowBridgeCreate: 300 * time.Millisecond})
+
+	// The caller's context ends halfway through the creation.
+	sess, err := a.Open(context.Background(), "call-cancel-create")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := sess.CreateBridge(ctx, app.BridgeMixing); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("create bridge with its context ended: %v, want the deadline error", err)
+	}
+	if _, bridges := srv.Live(); bridges != 0 {
+		t.Errorf("%d bridges left after a cancelled create", bridges)
+	}
+	_ = sess.Close(context.Background())
+
+	// Close while a creation is in flight in another goroutine.
+	sess2, err := a.Open(context.Background(), "call-close-during-create")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan error, 1)
+	go func() {
+		_, err := sess2.CreateBridge(context.Background(), app.BridgeMixing)
+		created <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is at the server
+	_ = sess2.Close(context.Background())
+	if err := <-created; err != nil {
+		t.Fatalf("create admitted before Close: %v", err)
+	}
+	if _, bridges := srv.Live(); bridges != 0 {
+		t.Errorf("%d bridges left after Close raced a create", bridges)
+	}
+	if _, err := sess2.CreateBridge(context.Background(), app.BridgeMixing); !errors.Is(err, app.ErrConflict) {
+		t.Errorf("create after Close: %v, want a conflict", err)
 	}
 }

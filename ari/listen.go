@@ -52,7 +52,11 @@ func (s *Session) Listen(ctx context.Context, channelID string) (app.AudioSource
 	snoopID := newID("snoop")
 	s.addChannel(snoopID, kindSnoop, src.stopMedia)
 	q := url.Values{"app": {a.opts.App}, "spy": {string(ariv5.DirectionIn)}, "snoopId": {snoopID}}
-	if err := a.rawPost(ctx, "snoop "+channelID, "/channels/"+url.PathEscape(channelID)+"/snoop", q); err != nil {
+	if err := s.create(ctx, "snoop "+channelID,
+		func(c context.Context) error {
+			return a.rawPost(c, "snoop "+channelID, "/channels/"+url.PathEscape(channelID)+"/snoop", q)
+		},
+		func(c context.Context) { _ = s.Hangup(c, snoopID, "normal") }); err != nil {
 		s.dropChannel(snoopID)
 		return fail(err)
 	}
@@ -78,7 +82,8 @@ func (s *Session) Listen(ctx context.Context, channelID string) (app.AudioSource
 		return fail(err)
 	}
 	s.addChannel(mediaID, kindMedia, src.stopMedia)
-	if err := a.do(ctx, "external media", mh.Exec); err != nil {
+	if err := s.create(ctx, "external media", func(c context.Context) error { return a.do(c, "external media", mh.Exec) },
+		func(c context.Context) { _ = s.Hangup(c, mediaID, "normal") }); err != nil {
 		s.dropChannel(mediaID)
 		return fail(err)
 	}

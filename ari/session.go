@@ -69,6 +69,10 @@ type Session struct {
 	bridges    map[string]struct{}
 	recordings map[string]struct{}
 	closers    []io.Closer // media sources and sinks
+	// closing refuses new creations once Close began; creating counts the creation requests
+	// admitted before (see create).
+	closing  bool
+	creating sync.WaitGroup
 
 	states    map[string]*chanState // pump-owned
 	closeOnce sync.Once
@@ -275,6 +279,34 @@ func (s *Session) closed() error {
 	}
 }
 
+// create runs one request that makes a channel or a bridge (already in the session's
+// inventory under its id), so that nothing it makes outlives the session:
+//   - it is refused once Close has begun, and Close waits for the admitted ones, so the
+//     inventory Close tears down includes what they made;
+//   - it is not abandoned when ctx ends: a request cut off halfway may still make the thing
+//     in Asterisk with nobody left to remove it (seen as a leaked bridge when the service
+//     stopped during a call's set-up). It runs to its own timeout; if ctx ended meanwhile,
+//     undo removes what it made and ctx's error is returned.
+func (s *Session) create(ctx context.Context, op string, f func(context.Context) error, undo func(context.Context)) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return fmt.Errorf("ari %s: session %s closed: %w", op, s.callID, app.ErrConflict)
+	}
+	s.creating.Add(1)
+	s.mu.Unlock()
+	defer s.creating.Done()
+	bg := context.WithoutCancel(ctx)
+	if err := f(bg); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		undo(bg)
+		return fmt.Errorf("ari %s: %w", op, err)
+	}
+	return nil
+}
+
 func chKey(id string) *ariv5.Key { return ariv5.NewKey(ariv5.ChannelKey, id) }
 func brKey(id string) *ariv5.Key { return ariv5.NewKey(ariv5.BridgeKey, id) }
 
@@ -303,7 +335,8 @@ func (s *Session) Originate(ctx context.Context, endpoint string, opts app.Origi
 		return "", fmt.Errorf("stage originate %s: %w", endpoint, err)
 	}
 	s.addChannel(id, kindOriginated, nil)
-	if err := s.a.do(ctx, "originate "+endpoint, h.Exec); err != nil {
+	if err := s.create(ctx, "originate "+endpoint, func(c context.Context) error { return s.a.do(c, "originate "+endpoint, h.Exec) },
+		func(c context.Context) { _ = s.Hangup(c, id, "normal") }); err != nil {
 		s.dropChannel(id)
 		return "", err
 	}
@@ -373,7 +406,8 @@ func (s *Session) createBridge(ctx context.Context, kind app.BridgeKind, purpose
 	s.bridges[id] = struct{}{}
 	s.mu.Unlock()
 	s.a.trackBridge(id, s)
-	if err := s.a.do(ctx, "create bridge", h.Exec); err != nil {
+	if err := s.create(ctx, "create bridge", func(c context.Context) error { return s.a.do(c, "create bridge", h.Exec) },
+		func(c context.Context) { _ = s.DestroyBridge(c, id) }); err != nil {
 		s.mu.Lock()
 		delete(s.bridges, id)
 		s.mu.Unlock()
@@ -531,6 +565,10 @@ func (s *Session) reconcile(ctx context.Context) {
 func (s *Session) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		ctx := context.WithoutCancel(ctx)
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.creating.Wait() // what the admitted creations make is in the inventory below
 		s.mu.Lock()
 		closers := s.closers
 		s.closers = nil

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 var bridgeTypes = map[string]bool{"mixing": true, "holding": true, "dtmf_events": true, "proxy_media": true, "video_sfu": true, "video_single": true}
@@ -29,6 +30,12 @@ func (s *Server) createBridgeWithID(w http.ResponseWriter, q *req) {
 }
 
 func (s *Server) createBridge(w http.ResponseWriter, q *req) {
+	s.mu.Lock()
+	slow := s.faults.SlowBridgeCreate
+	s.mu.Unlock()
+	if slow > 0 {
+		time.Sleep(slow)
+	}
 	typ := q.get("type")
 	if typ == "" {
 		typ = "mixing"

@@ -55,6 +55,10 @@ type Faults struct {
 	// Stasis application", as a real Asterisk does when a snoop or externalMedia channel is
 	// added before its StasisStart has been processed (seen 1 time in 30 on Asterisk 22.10.1).
 	AddBeforeStasis int
+	// SlowBridgeCreate holds each bridge creation this long (real time) before the bridge is
+	// made and the answer sent, as a loaded Asterisk does: a client that gives up meanwhile
+	// still gets the bridge, and must remove it.
+	SlowBridgeCreate time.Duration
 }
 
 // Server is a running simulated Asterisk.
