@@ -121,16 +121,8 @@ func testConcurrentEvents(t *testing.T, s *Store) {
 	const writers, each = 4, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each+writers)
-	for w := range writers {
-		wg.Go(func() {
-			for i := range each {
-				e := app.Event{Type: app.EventAudioClassified, CallID: fmt.Sprintf("call_%d", w), Data: map[string]any{"i": i}}
-				if err := s.AppendEvent(ctx, &e); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
+	appendConcurrently(ctx, s, &wg, errs, writers, each)
+	for range writers {
 		wg.Go(func() {
 			for range each {
 				if _, err := s.ListEvents(ctx, "", nil, 0, 10); err != nil {
@@ -210,17 +202,7 @@ func testReplayMissesNothing(t *testing.T, s *Store) {
 	const writers, each = 8, 40
 	var wg sync.WaitGroup
 	errs := make(chan error, writers+1)
-	for w := range writers {
-		wg.Go(func() {
-			for i := range each {
-				e := app.Event{Type: app.EventAudioClassified, CallID: fmt.Sprintf("call_%d", w), Data: map[string]any{"i": i}}
-				if err := s.AppendEvent(ctx, &e); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
+	appendConcurrently(ctx, s, &wg, errs, writers, each)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	seen := map[int64]bool{}
@@ -261,5 +243,21 @@ func testReplayMissesNothing(t *testing.T, s *Store) {
 	}
 	if len(all) != writers*each || missed > 0 {
 		t.Fatalf("stored %d events (want %d); the follower missed %d of them", len(all), writers*each, missed)
+	}
+}
+
+// appendConcurrently starts writers goroutines on wg, each appending each events of its own
+// call (numbered in Data["i"]); the first error of a writer goes to errs.
+func appendConcurrently(ctx context.Context, s *Store, wg *sync.WaitGroup, errs chan<- error, writers, each int) {
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				e := app.Event{Type: app.EventAudioClassified, CallID: fmt.Sprintf("call_%d", w), Data: map[string]any{"i": i}}
+				if err := s.AppendEvent(ctx, &e); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
 	}
 }

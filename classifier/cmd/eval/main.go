@@ -354,9 +354,10 @@ var (
 // scored.
 var foldLearnVoices = map[string]bool{"en-us": true, "en-gb": true, "en-gb-x-gbclan": true}
 
-// foldScoredVoices are the train split's agent base voices that -fold keeps
-// out of training, clips included: speech rendered in them is not learnt.
-var foldScoredVoices = []string{"en-gb-scotland", "en-us-nyc"}
+// foldScoredVoices are the agents' base voices in the scored train calls
+// (filled by splitFold): -fold keeps speech rendered in them out of the clips
+// it learns from too.
+var foldScoredVoices []string
 
 // foldHeldVoice reports whether a clip's sources include speech in a voice
 // -fold keeps out of training.
@@ -375,7 +376,7 @@ func splitFold(dir string) error {
 	if err != nil {
 		return err
 	}
-	foldLearn = map[string]bool{}
+	foldLearn, foldScoredVoices = map[string]bool{}, nil
 	for _, r := range rows {
 		if len(r) < 5 || r[1] != "train" {
 			continue
@@ -387,6 +388,9 @@ func splitFold(dir string) error {
 			base := desc[i+len("+human(espeak("):]
 			base = base[:strings.IndexAny(base, "+,")]
 			foldLearn[r[0]] = foldLearnVoices[base]
+			if !foldLearnVoices[base] && !slices.Contains(foldScoredVoices, base) {
+				foldScoredVoices = append(foldScoredVoices, base)
+			}
 		case strings.Contains(desc, "+human("):
 			foldLearn[r[0]] = false
 		default:
