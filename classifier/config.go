@@ -23,13 +23,19 @@ const (
 	DefaultHumanMinSpeech = 500 * time.Millisecond
 	// DefaultHumanMaxMusicShare: above this share of speech-over-music frames
 	// in a candidate, it is an announcement over hold music, not a person.
-	DefaultHumanMaxMusicShare = 0.25
+	// 0.25 dropped agents whose first half second the model heard partly as
+	// speech over music (voice fold, six seeds: 7 more of 312 found at 0.5,
+	// none false); a bed that stays still blocks the candidate through
+	// DefaultHumanMaxMusicBed.
+	DefaultHumanMaxMusicShare = 0.5
 	// DefaultHumanMaxMusicBed: a candidate whose speech frames have a mean
 	// music (or speech-over-music) probability above this does not fire.
 	DefaultHumanMaxMusicBed = 0.1
 	// DefaultHumanMaxRecentSoM: no human while speech over music was heard
-	// recently (decaying share, about 2 s memory, above this).
-	DefaultHumanMaxRecentSoM = 0.25
+	// recently (decaying share, about 2 s memory, above this). Raised from
+	// 0.25 with the new context features (voice fold: 3 more found within
+	// 1 s, none false).
+	DefaultHumanMaxRecentSoM = 0.35
 	// DefaultHumanMinConfidence: human_detected is only emitted at or above it.
 	DefaultHumanMinConfidence = 0.6
 )

