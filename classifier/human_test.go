@@ -358,3 +358,22 @@ func TestHumanUnsureVoiceConfirmed(t *testing.T) {
 		t.Fatalf("human detections %+v, want one on the slow path within 1.5 s of %v", got, onset)
 	}
 }
+
+// A candidate given up because its first half second was heard over music
+// does not turn the rest of that sound into a playback: after a pause the
+// person is judged again. (Before, the rest of the sound started a chain,
+// and a chain whose words were clean ends only on 0.7 s of quiet.)
+func TestHumanDroppedCandidateIsNotAPlayback(t *testing.T) {
+	h := newHumanScript()
+	h.run(kMusic, 10*time.Second)
+	h.run(kSilence, 600*time.Millisecond)
+	h.run(kSoM, 600*time.Millisecond)
+	h.run(kSpeech, 500*time.Millisecond)
+	h.run(kSilence, 550*time.Millisecond)
+	onset := h.at
+	h.run(kSpeech, 3*time.Second)
+	got := h.humans()
+	if len(got) != 1 || got[0].Onset != onset || got[0].At > onset+2*time.Second {
+		t.Fatalf("human detections %+v, want one with onset %v within 2 s", got, onset)
+	}
+}
