@@ -136,7 +136,7 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 	falseTransfers, missed, humans, calls := 0, 0, 0, 0
 	styles := map[string]*styleStats{}
 	for _, r := range rows {
-		if len(r) < 5 || r[1] != split || fold && foldLearn[r[0]] {
+		if len(r) < 5 || r[1] != split || fold && foldLearn[r[0]] || foldMusic != "" && !strings.Contains(r[4], "hold("+foldMusic) {
 			continue
 		}
 		calls++
