@@ -326,8 +326,8 @@ func TestHumanLongPauseAfterAnnouncementIsNotRecent(t *testing.T) {
 }
 
 // A person whose first half second the model hears partly (a third) as
-// speech over music is confirmed soon after those frames stop: the candidate
-// is kept, not dropped as an announcement and restarted (2.1 s before).
+// speech over music is confirmed soon after those frames stop (2.1 s after
+// the onset before, when any two such frames in half a second were a bed).
 func TestHumanDoubtfulStartNotDropped(t *testing.T) {
 	h := newHumanScript()
 	h.run(kMusic, 10*time.Second)
