@@ -52,12 +52,9 @@ func (s *Session) Listen(ctx context.Context, channelID string) (app.AudioSource
 	snoopID := newID("snoop")
 	s.addChannel(snoopID, kindSnoop, src.stopMedia)
 	q := url.Values{"app": {a.opts.App}, "spy": {string(ariv5.DirectionIn)}, "snoopId": {snoopID}}
-	if err := s.create(ctx, "snoop "+channelID,
-		func(c context.Context) error {
-			return a.rawPost(c, "snoop "+channelID, "/channels/"+url.PathEscape(channelID)+"/snoop", q)
-		},
-		func(c context.Context) { _ = s.Hangup(c, snoopID, "normal") }); err != nil {
-		s.dropChannel(snoopID)
+	if err := s.createChannel(ctx, "snoop "+channelID, snoopID, func(c context.Context) error {
+		return a.rawPost(c, "snoop "+channelID, "/channels/"+url.PathEscape(channelID)+"/snoop", q)
+	}); err != nil {
 		return fail(err)
 	}
 	made = append(made, snoopID)
@@ -82,9 +79,7 @@ func (s *Session) Listen(ctx context.Context, channelID string) (app.AudioSource
 		return fail(err)
 	}
 	s.addChannel(mediaID, kindMedia, src.stopMedia)
-	if err := s.create(ctx, "external media", func(c context.Context) error { return a.do(c, "external media", mh.Exec) },
-		func(c context.Context) { _ = s.Hangup(c, mediaID, "normal") }); err != nil {
-		s.dropChannel(mediaID)
+	if err := s.createChannel(ctx, "external media", mediaID, func(c context.Context) error { return a.do(c, "external media", mh.Exec) }); err != nil {
 		return fail(err)
 	}
 	made = append(made, mediaID)

@@ -307,6 +307,16 @@ func (s *Session) create(ctx context.Context, op string, f func(context.Context)
 	return nil
 }
 
+// createChannel runs create for channel id, already in the inventory: undo hangs it up, and
+// if the request failed or was undone the channel leaves the inventory.
+func (s *Session) createChannel(ctx context.Context, op, id string, f func(context.Context) error) error {
+	err := s.create(ctx, op, f, func(c context.Context) { _ = s.Hangup(c, id, "normal") })
+	if err != nil {
+		s.dropChannel(id)
+	}
+	return err
+}
+
 func chKey(id string) *ariv5.Key { return ariv5.NewKey(ariv5.ChannelKey, id) }
 func brKey(id string) *ariv5.Key { return ariv5.NewKey(ariv5.BridgeKey, id) }
 
@@ -335,9 +345,7 @@ func (s *Session) Originate(ctx context.Context, endpoint string, opts app.Origi
 		return "", fmt.Errorf("stage originate %s: %w", endpoint, err)
 	}
 	s.addChannel(id, kindOriginated, nil)
-	if err := s.create(ctx, "originate "+endpoint, func(c context.Context) error { return s.a.do(c, "originate "+endpoint, h.Exec) },
-		func(c context.Context) { _ = s.Hangup(c, id, "normal") }); err != nil {
-		s.dropChannel(id)
+	if err := s.createChannel(ctx, "originate "+endpoint, id, func(c context.Context) error { return s.a.do(c, "originate "+endpoint, h.Exec) }); err != nil {
 		return "", err
 	}
 	s.log.Info("originated", "channel_id", id, "endpoint", endpoint)

@@ -164,9 +164,7 @@ func (s *Session) Speaker(ctx context.Context, bridgeID string) (app.AudioSink, 
 		return fail(err)
 	}
 	s.addChannel(sayID, kindMedia, sink.stopMedia)
-	if err := s.create(ctx, "external media (say)", func(c context.Context) error { return a.do(c, "external media (say)", h.Exec) },
-		func(c context.Context) { _ = s.Hangup(c, sayID, "normal") }); err != nil {
-		s.dropChannel(sayID)
+	if err := s.createChannel(ctx, "external media (say)", sayID, func(c context.Context) error { return a.do(c, "external media (say)", h.Exec) }); err != nil {
 		return fail(err)
 	}
 	made = true
