@@ -165,8 +165,7 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 				run = 0
 			}
 			lvl += math.Min(math.Abs(r.e-prevE), 6)
-		}
-		if r.pitch == 0 {
+		} else {
 			run = 0
 		}
 		prevPitch, prevL, prevE = r.pitch, r.lpitch, r.e

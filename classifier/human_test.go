@@ -75,6 +75,17 @@ func (h *humanScript) run(kind int, d time.Duration) {
 	}
 }
 
+// wantOne fails the test unless exactly one human was detected, with the
+// given onset and, when within > 0, confirmed no later than within after it.
+func (h *humanScript) wantOne(t *testing.T, onset, within time.Duration) Detection {
+	t.Helper()
+	got := h.humans()
+	if len(got) != 1 || got[0].Onset != onset || within > 0 && got[0].At > onset+within {
+		t.Fatalf("human detections %+v, want one with onset %v, confirmed within %v (0: any time)", got, onset, within)
+	}
+	return got[0]
+}
+
 func (h *humanScript) humans() []Detection {
 	var out []Detection
 	for _, d := range h.dets {
@@ -174,10 +185,7 @@ func TestHumanNotOnPlaybackCutOver(t *testing.T) {
 	h.run(kSilence, 1200*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 2*time.Second)
-	got := h.humans()
-	if len(got) != 1 || got[0].Onset != onset {
-		t.Fatalf("human detections %+v, want one at %v after the chain ended", got, onset)
-	}
+	h.wantOne(t, onset, 0) // after the chain ended
 }
 
 // An announcement cut in when the music stopped, whose first words the
@@ -198,10 +206,7 @@ func TestHumanAnnouncementAfterSoMStartIsChained(t *testing.T) {
 	h.run(kSilence, 700*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 2*time.Second)
-	got := h.humans()
-	if len(got) != 1 || got[0].Onset != onset {
-		t.Fatalf("human detections %+v, want one with onset %v", got, onset)
-	}
+	h.wantOne(t, onset, 0)
 }
 
 // A chain whose last words had the bed under them (an announcement over
@@ -268,10 +273,7 @@ func TestHumanCandidateJudgedAgainOnNextUtterance(t *testing.T) {
 	h.run(kSilence, 500*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 2*time.Second)
-	got := h.humans()
-	if len(got) != 1 || got[0].Onset != onset || got[0].At > onset+time.Second {
-		t.Fatalf("human detections %+v, want one within 1 s of the clean utterance at %v", got, onset)
-	}
+	h.wantOne(t, onset, time.Second) // judged on the clean utterance
 }
 
 // A voice the model now and then hears with a bed under it (a stray
@@ -328,7 +330,7 @@ func TestHumanLongPauseAfterAnnouncementIsNotRecent(t *testing.T) {
 // A person whose first half second the model hears partly (a third) as
 // speech over music is confirmed soon after those frames stop (2.1 s after
 // the onset before, when any two such frames in half a second were a bed).
-func TestHumanDoubtfulStartNotDropped(t *testing.T) {
+func TestHumanDoubtfulStartConfirmedSoon(t *testing.T) {
 	h := newHumanScript()
 	h.run(kMusic, 10*time.Second)
 	h.run(kSilence, 600*time.Millisecond)
@@ -337,10 +339,7 @@ func TestHumanDoubtfulStartNotDropped(t *testing.T) {
 	h.run(kSpeech, 600*time.Millisecond)
 	h.blipEvery = 0
 	h.run(kSpeech, 3*time.Second)
-	got := h.humans()
-	if len(got) != 1 || got[0].Onset != onset || got[0].At > onset+1500*time.Millisecond {
-		t.Fatalf("human detections %+v, want one with onset %v within 1.5 s", got, onset)
-	}
+	h.wantOne(t, onset, 1500*time.Millisecond)
 }
 
 // A voice the model never heard in training often gets a small music-bed
@@ -353,9 +352,8 @@ func TestHumanUnsureVoiceConfirmed(t *testing.T) {
 	h.run(kSilence, 600*time.Millisecond)
 	onset := h.at
 	h.run(kUnsure, 3*time.Second)
-	got := h.humans()
-	if len(got) != 1 || got[0].Onset != onset || got[0].At > onset+850*time.Millisecond || got[0].Evidence.Fast {
-		t.Fatalf("human detections %+v, want one on the slow path within 0.85 s of %v", got, onset)
+	if d := h.wantOne(t, onset, 850*time.Millisecond); d.Evidence.Fast {
+		t.Fatalf("detection %+v on the fast path, want the slow one", d)
 	}
 }
 
@@ -372,8 +370,5 @@ func TestHumanDroppedCandidateIsNotAPlayback(t *testing.T) {
 	h.run(kSilence, 550*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 3*time.Second)
-	got := h.humans()
-	if len(got) != 1 || got[0].Onset != onset || got[0].At > onset+2*time.Second {
-		t.Fatalf("human detections %+v, want one with onset %v within 2 s", got, onset)
-	}
+	h.wantOne(t, onset, 2*time.Second)
 }
