@@ -34,7 +34,6 @@ func main() {
 	train := flag.Bool("train", false, "retrain the context model on the train split first")
 	weights := flag.String("weights", "classifier/model_weights.go", "where -train writes the weights")
 	verbose := flag.Bool("v", false, "list misclassified clips")
-	flag.StringVar(&timelineKinds, "timeline-kinds", "", "with -train: also learn from these segments.tsv kinds of the train calls (agent,ivr,announcement-stopped,announcement-over,announcement-ducked,music; default none: it did not help on agents the model never heard)")
 	flag.IntVar(&members, "members", 3, "with -train: models in the ensemble (each from its own seed, -seed upwards)")
 	flag.Uint64Var(&trainSeed, "seed", 1, "with -train: the training seed (initial weights and example order)")
 	flag.BoolVar(&fold, "fold", false, "with -train -split train: learn from the train calls whose agent is one of foldLearnVoices (and odd-numbered calls without one) and score the others: agents the model never heard, as in heldout, without touching heldout")
@@ -212,15 +211,6 @@ func trainingExamples(dir string, clips []clip) ([][]float64, []int, error) {
 			}
 		}
 	}
-	var txs [][]float64
-	var tys []int
-	if timelineKinds != "" {
-		var err error
-		if txs, tys, err = timelineExamples(dir); err != nil {
-			return nil, nil, err
-		}
-	}
-	xs, ys = append(xs, txs...), append(ys, tys...)
 	if len(xs) == 0 {
 		return nil, nil, fmt.Errorf("no training frames")
 	}
@@ -256,91 +246,6 @@ func traceFile(w io.Writer, dir, file string, from, to float64) error {
 		fmt.Fprintln(w)
 	}
 	return nil
-}
-
-// Timeline examples: frames of the train split's whole calls, labelled by
-// what segments.tsv says was playing (agent, IVR and music-stopped
-// announcements are speech, announcements over or under music are speech
-// over music, music is music; ringback, busy and the gaps between segments
-// are left out). These teach the model the transitions the clips lack:
-// a voice right after the music stops, music coming back after a pause.
-// Every timelineOnsetStep-th frame of a segment's first second is kept, and
-// every timelineStep-th frame after that.
-const (
-	timelineStep      = 6
-	timelineOnsetStep = 2
-)
-
-// timelineKinds lists the segment kinds -train learns from (comma-separated).
-var timelineKinds string
-
-// timelineClass maps a segments.tsv kind to a model class (-1: not used).
-func timelineClass(kind string) int {
-	if !slices.Contains(strings.Split(timelineKinds, ","), kind) {
-		return -1
-	}
-	switch kind {
-	case "agent", "ivr", "announcement-stopped":
-		return classifier.ClassSpeech
-	case "announcement-over", "announcement-ducked":
-		return classifier.ClassSpeechOverMusic
-	case "music":
-		return classifier.ClassMusic
-	}
-	return -1
-}
-
-func timelineExamples(dir string) ([][]float64, []int, error) {
-	rows, err := readTSV(filepath.Join(dir, "segments.tsv"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w (regenerate the corpus: make corpus)", err)
-	}
-	type seg struct {
-		a, b  int // frames
-		class int
-	}
-	segs := map[string][]seg{}
-	var files []string
-	for _, r := range rows {
-		if len(r) < 5 || !strings.Contains(r[0], "/train-") || fold && !foldLearn[r[0]] {
-			continue
-		}
-		a, err1 := strconv.ParseFloat(r[1], 64)
-		b, err2 := strconv.ParseFloat(r[2], 64)
-		if err1 != nil || err2 != nil {
-			return nil, nil, fmt.Errorf("segments.tsv: bad row %q", r)
-		}
-		if _, ok := segs[r[0]]; !ok {
-			files = append(files, r[0])
-		}
-		segs[r[0]] = append(segs[r[0]], seg{int(a * 50), int(b * 50), timelineClass(r[3])})
-	}
-	var xs [][]float64
-	var ys []int
-	for _, file := range files {
-		s, err := load(dir, file)
-		if err != nil {
-			return nil, nil, err
-		}
-		p, _ := classifier.NewPipeline(8000, classifier.Config{})
-		k := 0
-		ss := segs[file]
-		for i, f := 0, 0; i+160 <= len(s); i, f = i+160, f+1 {
-			p.Process(s[i : i+160])
-			for k < len(ss) && ss[k].b <= f {
-				k++
-			}
-			if k == len(ss) || f < ss[k].a || ss[k].class < 0 {
-				continue
-			}
-			in := f - ss[k].a
-			if (in < 50 && in%timelineOnsetStep == 0) || f%timelineStep == 0 {
-				xs = append(xs, append([]float64(nil), p.ContextVector()...))
-				ys = append(ys, ss[k].class)
-			}
-		}
-	}
-	return xs, ys, nil
 }
 
 // fold splits the train calls in two: see the -fold flag. foldLearn holds
