@@ -133,14 +133,7 @@ func testConcurrentEvents(t *testing.T, s *Store) {
 		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	all, err := s.ListEvents(ctx, "", nil, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := checkedAll(t, ctx, s, errs)
 	if len(all) != writers*each {
 		t.Fatalf("stored %d events, want %d", len(all), writers*each)
 	}
@@ -201,17 +194,17 @@ func testReplayMissesNothing(t *testing.T, s *Store) {
 	ctx := context.Background()
 	const writers, each = 8, 40
 	var wg sync.WaitGroup
-	errs := make(chan error, writers+1)
+	errs := make(chan error, writers)
 	appendConcurrently(ctx, s, &wg, errs, writers, each)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	seen := map[int64]bool{}
 	var last int64
 	follow := func() {
+		t.Helper()
 		evs, err := s.ListEvents(ctx, "", nil, last, 0)
 		if err != nil {
-			errs <- err
-			return
+			t.Fatal(err)
 		}
 		for _, e := range evs {
 			seen[e.Seq] = true
@@ -227,14 +220,7 @@ func testReplayMissesNothing(t *testing.T, s *Store) {
 		follow()
 	}
 	follow()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	all, err := s.ListEvents(ctx, "", nil, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := checkedAll(t, ctx, s, errs)
 	missed := 0
 	for _, e := range all {
 		if !seen[e.Seq] {
@@ -244,6 +230,21 @@ func testReplayMissesNothing(t *testing.T, s *Store) {
 	if len(all) != writers*each || missed > 0 {
 		t.Fatalf("stored %d events (want %d); the follower missed %d of them", len(all), writers*each, missed)
 	}
+}
+
+// checkedAll fails the test on the first error the (finished) goroutines sent to errs, then
+// returns every stored event.
+func checkedAll(t *testing.T, ctx context.Context, s *Store, errs chan error) []app.Event {
+	t.Helper()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	all, err := s.ListEvents(ctx, "", nil, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
 }
 
 // appendConcurrently starts writers goroutines on wg, each appending each events of its own
