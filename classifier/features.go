@@ -29,16 +29,77 @@ type FeatureExtractor struct {
 	buf      [windowLen]float64    // last 40 ms of samples
 	x        [fftLen]float64
 	Spectrum [fftLen/2 + 1]float64 // power per bin of the last analysis window
-	prevNorm [fftLen/2 + 1]float64 // sqrt of normalised previous spectrum
-	bandLo   int
-	bandHi   int
-	lastX    float64 // last sample of the previous frame, for ZCR
-	havePrev bool
+	// The autocorrelation sees the spectrum with the line's steady noise
+	// taken out below humLoBins (lowClean; see denoiseLow) over a faint
+	// white floor. lowSmooth and lowMin track that noise.
+	lowClean  [humLoBins]float64
+	lowSmooth [humLoBins]float64
+	lowMin    [noiseBlocks][humLoBins]float64
+	blockPos  int
+	blockN    int
+	haveNoise bool
+	prevNorm  [fftLen/2 + 1]float64 // sqrt of normalised previous spectrum
+	bandLo    int
+	bandHi    int
+	lastX     float64 // last sample of the previous frame, for ZCR
+	havePrev  bool
 	// The tone and DTMF detectors both ask for the energy in 100..3900 Hz
 	// every frame; Process sums those bins (in bandEnergy's order, so the
 	// value is the same) in the loops it runs over the spectrum anyway.
 	wideLo, wideHi int
 	wideSum        float64
+}
+
+// Mains hum (50/60 Hz and its odd harmonics) is a steady tone under
+// everything: it made every quiet frame of a humming line look perfectly
+// periodic at one pitch, which the context model took for a held note, so
+// an agent on such a line sounded like speech over music (validation calls:
+// 15 of 27 hum agents missed). Below humLoBins (250 Hz) the pitch input
+// therefore loses the line's steady noise: per bin, the minimum of the
+// spectrum smoothed over about 7 frames (noiseSmooth), over noiseBlocks
+// blocks of noiseBlockFrames (3 s, longer than a 2 s ringback burst or a
+// held note, so neither is taken for noise), taken out noiseOver times (the
+// minimum of smoothed noise lies about that far below its mean). Above it
+// the spectrum is left alone: subtracting there too lost agents on the voice
+// fold. Everything rests on pitchFloor, white about 75 dB below full scale,
+// so a frame with nothing but the cleaned line in it has no pitch.
+const (
+	humLoBins        = 16 // 250 Hz
+	noiseBlocks      = 4
+	noiseBlockFrames = 38
+	noiseSmooth      = 0.15
+	noiseOver        = 3.0
+	pitchFloor       = 4000.0
+)
+
+// denoiseLow fills lowClean from Spectrum.
+func (f *FeatureExtractor) denoiseLow() {
+	sp := f.Spectrum[:]
+	if !f.haveNoise {
+		// No noise is assumed until blocks of evidence are in: a line that
+		// starts with a tone must not have it taken for its noise.
+		copy(f.lowSmooth[:], sp)
+		f.lowMin = [noiseBlocks][humLoBins]float64{}
+		f.haveNoise = true
+	}
+	cur := &f.lowMin[f.blockPos]
+	for k := range humLoBins {
+		p := sp[k]
+		s := f.lowSmooth[k] + noiseSmooth*(p-f.lowSmooth[k])
+		f.lowSmooth[k] = s
+		if f.blockN == 0 || s < cur[k] {
+			cur[k] = s
+		}
+		n := cur[k]
+		for b := range f.lowMin {
+			n = min(n, f.lowMin[b][k])
+		}
+		f.lowClean[k] = max(p-noiseOver*n, 0)
+	}
+	if f.blockN++; f.blockN == noiseBlockFrames {
+		f.blockN = 0
+		f.blockPos = (f.blockPos + 1) % noiseBlocks
+	}
 }
 
 // NewFeatureExtractor returns an extractor for 8 kHz frames of 160 samples.
@@ -89,6 +150,7 @@ func bandBins(lo, hi float64) (a, b int) {
 // Reset forgets all history.
 func (f *FeatureExtractor) Reset() {
 	f.buf = [windowLen]float64{}
+	f.haveNoise, f.blockN, f.blockPos = false, 0, 0
 	f.prevNorm = [fftLen/2 + 1]float64{}
 	f.lastX = 0
 	f.havePrev = false
@@ -210,9 +272,20 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	f.havePrev = true
 
 	// Pitch from the autocorrelation: the inverse transform of the power
-	// spectrum (real and even, so a half-size cosine transform does the job).
+	// spectrum (real and even, so a half-size cosine transform does the job),
+	// with the hum taken out.
+	f.denoiseLow()
 	if total > 0 {
+		// The cleaned bins stand in for the raw ones during the transform
+		// (the tone and DTMF detectors read Spectrum afterwards). A white
+		// floor of pitchFloor in every bin transforms to 2 m pitchFloor at
+		// lag 0 and nothing elsewhere, so it is added there.
+		var raw [humLoBins]float64
+		copy(raw[:], f.Spectrum[:humLoBins])
+		copy(f.Spectrum[:humLoBins], f.lowClean[:])
 		f.even.transform(f.Spectrum[:], f.ac[:])
+		copy(f.Spectrum[:humLoBins], raw[:])
+		f.ac[0] += fftLen * pitchFloor
 		r0 := f.ac[0]
 		best, bestLag := 0.0, 0
 		pmax, pmin := pitchMaxHz, pitchMinHz
