@@ -65,6 +65,16 @@ func (m *ModelParams) standardize(v []float64, x *[NumContextFeatures]float64) {
 	}
 }
 
+// tanh is the hidden units' activation: Lambert's continued fraction for
+// tanh cut after seven terms (a 7/6 rational function), clamped to ±1. It is
+// within 1e-4 of math.Tanh everywhere (1e-6 for |x| <= 3) and, with no
+// exponential, a fifth of its cost: math.Tanh was 15 % of a 16 kHz frame.
+func tanh(x float64) float64 {
+	x2 := x * x
+	r := x * (135135 + x2*(17325+x2*(378+x2))) / (135135 + x2*(62370+x2*(3150+28*x2)))
+	return max(-1, min(1, r))
+}
+
 func (m *ModelParams) forward(x *[NumContextFeatures]float64, h *[modelHidden]float64, out *[NumClasses]float64) {
 	// Four hidden units per pass over x: independent sums the CPU overlaps
 	// (one at a time, each waits on its own chain of additions), each added
@@ -78,7 +88,7 @@ func (m *ModelParams) forward(x *[NumContextFeatures]float64, h *[modelHidden]fl
 			a2 += w2[i] * xv
 			a3 += w3[i] * xv
 		}
-		h[j], h[j+1], h[j+2], h[j+3] = math.Tanh(a0), math.Tanh(a1), math.Tanh(a2), math.Tanh(a3)
+		h[j], h[j+1], h[j+2], h[j+3] = tanh(a0), tanh(a1), tanh(a2), tanh(a3)
 	}
 	maxZ := math.Inf(-1)
 	for k := range out {
