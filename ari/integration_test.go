@@ -376,7 +376,8 @@ func TestIntegrationListenWaitsForStasis(t *testing.T) {
 func TestIntegrationCancelledCreateLeavesNothing(t *testing.T) {
 	leakCheck(t)
 	srv, a, _ := startSim(t)
-	srv.SetFaults(aritest.Faults{SlowBridgeCreate: 300 * time.Millisecond})
+	arrived := make(chan struct{}, 1)
+	srv.SetFaults(aritest.Faults{SlowBridgeCreate: 300 * time.Millisecond, BridgeCreating: arrived})
 
 	// The caller's context ends halfway through the creation.
 	sess, err := a.Open(context.Background(), "call-cancel-create")
@@ -392,6 +393,7 @@ func TestIntegrationCancelledCreateLeavesNothing(t *testing.T) {
 		t.Errorf("%d bridges left after a cancelled create", bridges)
 	}
 	_ = sess.Close(context.Background())
+	<-arrived // that creation's arrival
 
 	// Close while a creation is in flight in another goroutine.
 	sess2, err := a.Open(context.Background(), "call-close-during-create")
@@ -403,7 +405,7 @@ func TestIntegrationCancelledCreateLeavesNothing(t *testing.T) {
 		_, err := sess2.CreateBridge(context.Background(), app.BridgeMixing)
 		created <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // the request is at the server
+	<-arrived // the request is at the server, admitted before Close
 	_ = sess2.Close(context.Background())
 	if err := <-created; err != nil {
 		t.Fatalf("create admitted before Close: %v", err)

@@ -263,11 +263,20 @@ func (s *Session) addChannel(id string, kind chanKind, onGone func()) {
 	s.a.trackChannel(id, s)
 }
 
+// dropChannel takes a channel out of the session's inventory and the adapter's.
 func (s *Session) dropChannel(id string) {
 	s.mu.Lock()
 	delete(s.channels, id)
 	s.mu.Unlock()
 	s.a.untrackChannel(id)
+}
+
+// dropBridge takes a bridge out of the session's inventory and the adapter's.
+func (s *Session) dropBridge(id string) {
+	s.mu.Lock()
+	delete(s.bridges, id)
+	s.mu.Unlock()
+	s.a.untrackBridge(id)
 }
 
 func (s *Session) closed() error {
@@ -416,10 +425,7 @@ func (s *Session) createBridge(ctx context.Context, kind app.BridgeKind, purpose
 	s.a.trackBridge(id, s)
 	if err := s.create(ctx, "create bridge", func(c context.Context) error { return s.a.do(c, "create bridge", h.Exec) },
 		func(c context.Context) { _ = s.DestroyBridge(c, id) }); err != nil {
-		s.mu.Lock()
-		delete(s.bridges, id)
-		s.mu.Unlock()
-		s.a.untrackBridge(id)
+		s.dropBridge(id)
 		return "", err
 	}
 	return id, nil
@@ -468,10 +474,7 @@ func (s *Session) DestroyBridge(ctx context.Context, bridgeID string) error {
 	if err != nil && !errors.Is(err, app.ErrNotFound) {
 		return err
 	}
-	s.mu.Lock()
-	delete(s.bridges, bridgeID)
-	s.mu.Unlock()
-	s.a.untrackBridge(bridgeID)
+	s.dropBridge(bridgeID)
 	return nil
 }
 
@@ -558,10 +561,7 @@ func (s *Session) reconcile(ctx context.Context) {
 			return err
 		})
 		if errors.Is(err, app.ErrNotFound) {
-			s.mu.Lock()
-			delete(s.bridges, id)
-			s.mu.Unlock()
-			s.a.untrackBridge(id)
+			s.dropBridge(id)
 		}
 	}
 	s.enqueue(app.PBXEvent{Kind: app.PBXReconnected, At: s.a.clk.Now()})

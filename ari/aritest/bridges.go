@@ -31,8 +31,14 @@ func (s *Server) createBridgeWithID(w http.ResponseWriter, q *req) {
 
 func (s *Server) createBridge(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
-	slow := s.faults.SlowBridgeCreate
+	slow, creating := s.faults.SlowBridgeCreate, s.faults.BridgeCreating
 	s.mu.Unlock()
+	if creating != nil {
+		select {
+		case creating <- struct{}{}:
+		default:
+		}
+	}
 	if slow > 0 {
 		time.Sleep(slow)
 	}

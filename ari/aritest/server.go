@@ -59,6 +59,10 @@ type Faults struct {
 	// made and the answer sent, as a loaded Asterisk does: a client that gives up meanwhile
 	// still gets the bridge, and must remove it.
 	SlowBridgeCreate time.Duration
+	// BridgeCreating, when set, is told (without blocking) each time a bridge creation
+	// request arrives, before SlowBridgeCreate holds it: a test can act while it is in
+	// flight without guessing how long the request takes to get there.
+	BridgeCreating chan<- struct{}
 }
 
 // Server is a running simulated Asterisk.
