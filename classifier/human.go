@@ -64,9 +64,9 @@ type HumanDetector struct {
 	sinceSoM   int           // frames since speech over music was last heard
 	sinceSoMAt int           // sinceSoM at the candidate's onset
 	sinceBed   int           // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
-	// bedRing marks which of the last humanBedPairFrames frames were music
+	// bedRing marks which of the last humanBedWindowFrames frames were music
 	// or speech over music; bedHits counts them.
-	bedRing    [humanBedPairFrames]bool
+	bedRing    [humanBedWindowFrames]bool
 	bedRingPos int
 	bedHits    int
 	// spokeSinceSoM: speech was heard since the last speech over music;
@@ -141,14 +141,14 @@ const (
 	// last such frame (and at least this long after its onset); otherwise
 	// humanSoMGapFrames apply.
 	humanRecentSoMFrames = 75
-	// humanBedPairFrames and humanBedHits: this many music or
+	// humanBedWindowFrames and humanBedHits: this many music or
 	// speech-over-music frames within this time (0.5 s) are a music bed;
 	// fewer are model noise. In agents the model never heard, about one
 	// frame in eight is taken for speech over music (one in four in the
 	// first 0.4 s of recorded voices); in announcements over music, nine in
 	// ten. Two, as before, cost such agents seconds.
-	humanBedPairFrames = 25
-	humanBedHits       = 5
+	humanBedWindowFrames = 25
+	humanBedHits         = 5
 	// humanBedShareDiv: a candidate waits humanRecentSoMFrames without a bed
 	// once more than one in humanBedShareDiv of its speech, speech-over-music
 	// and music frames (and at least two) were music or speech over music.
@@ -357,14 +357,14 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	// A lone music or speech-over-music frame, or two, are model noise (it
 	// hears them at the syllable onsets of some voices); humanBedHits within
-	// humanBedPairFrames are a bed.
+	// humanBedWindowFrames are a bed.
 	d.sinceBed = satInc(d.sinceBed)
 	hit := som || (f.Raw == Music && !trans)
 	if d.bedRing[d.bedRingPos] {
 		d.bedHits--
 	}
 	d.bedRing[d.bedRingPos] = hit
-	d.bedRingPos = (d.bedRingPos + 1) % humanBedPairFrames
+	d.bedRingPos = (d.bedRingPos + 1) % humanBedWindowFrames
 	if hit {
 		d.bedHits++
 		if d.bedHits >= humanBedHits {

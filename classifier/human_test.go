@@ -18,10 +18,14 @@ type humanScript struct {
 	blipEvery int
 }
 
-func newHumanScript() *humanScript {
+// onHold returns a script of a call armed for a hold that has played music
+// for 10 s: the start of every scenario.
+func onHold() *humanScript {
 	d := NewHumanDetector(DefaultHumanMinSpeech, DefaultHumanMaxMusicShare, DefaultHumanMinConfidence)
 	d.Arm(0, "music", -22)
-	return &humanScript{d: d}
+	h := &humanScript{d: d}
+	h.run(kMusic, 10*time.Second)
+	return h
 }
 
 // frame kinds
@@ -97,8 +101,7 @@ func (h *humanScript) humans() []Detection {
 }
 
 func TestHumanFastAfterCleanStop(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, 600*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 2*time.Second)
@@ -116,8 +119,7 @@ func TestHumanFastAfterCleanStop(t *testing.T) {
 }
 
 func TestHumanNotOnAnnouncementWhoseBedWentQuiet(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	// An announcement over the music; the music then goes quiet under it,
 	// the announcement pauses and goes on as if clean, then the bed is heard again.
 	h.run(kSoM, 2*time.Second)
@@ -133,8 +135,7 @@ func TestHumanNotOnAnnouncementWhoseBedWentQuiet(t *testing.T) {
 }
 
 func TestHumanAfterAnnouncementAndCleanGap(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSoM, 2*time.Second)
 	h.run(kSilence, 700*time.Millisecond) // the hold ends; a person picks up
 	onset := h.at
@@ -149,8 +150,7 @@ func TestHumanAfterAnnouncementAndCleanGap(t *testing.T) {
 }
 
 func TestHumanNotOnMusicResumingAsSpeech(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, time.Second)
 	// The model's first reading of resumed music is often "speech"; a
 	// steady level (no syllable dips) and the music label that follows must
@@ -172,8 +172,7 @@ func TestHumanNotOnMusicResumingAsSpeech(t *testing.T) {
 // with sentence pauses under 1 s, is a playback, not a person; a voice that
 // starts after a pause of 1 s or more is judged again.
 func TestHumanNotOnPlaybackCutOver(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, 60*time.Millisecond)
 	for i := 0; i < 4; i++ {
 		h.run(kSpeech, 1500*time.Millisecond)
@@ -192,8 +191,7 @@ func TestHumanNotOnPlaybackCutOver(t *testing.T) {
 // model hears over music (its context window still holds the music), goes
 // on after a pause in silence: still the announcement, never a person.
 func TestHumanAnnouncementAfterSoMStartIsChained(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSoM, 500*time.Millisecond)
 	h.run(kSpeech, 1500*time.Millisecond)
 	h.run(kSilence, 600*time.Millisecond)
@@ -218,8 +216,7 @@ func TestHumanChainEndsSoonerWhenBedStoppedWithIt(t *testing.T) {
 		gap  time.Duration
 		want int
 	}{{600 * time.Millisecond, 1}, {300 * time.Millisecond, 0}} {
-		h := newHumanScript()
-		h.run(kMusic, 10*time.Second)
+		h := onHold()
 		h.run(kSoM, 3*time.Second)
 		h.run(kSilence, tc.gap)
 		h.run(kSpeech, 1*time.Second) // shorter than humanChainGapFrames of quiet would need
@@ -238,8 +235,7 @@ func TestHumanVoiceChangeEndsChain(t *testing.T) {
 		agent float64 // Hz
 		want  int
 	}{{"other voice", 110, 1}, {"same voice", 190, 0}} {
-		h := newHumanScript()
-		h.run(kMusic, 10*time.Second)
+		h := onHold()
 		h.pitch = 200
 		h.run(kSoM, 400*time.Millisecond) // the cut-over: the model still hears the music
 		h.run(kSpeech, 3*time.Second)
@@ -263,8 +259,7 @@ func TestHumanVoiceChangeEndsChain(t *testing.T) {
 // probability on every frame) is judged again on the next utterance, on its
 // own, instead of being outvoted by the doubtful start.
 func TestHumanCandidateJudgedAgainOnNextUtterance(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, 600*time.Millisecond)
 	h.run(kDoubt, 1*time.Second)
 	if got := h.humans(); len(got) != 0 {
@@ -286,8 +281,7 @@ func TestHumanStrayBedFramesDoNotDelay(t *testing.T) {
 		every int
 		fast  bool
 	}{{"stray", 12, true}, {"dense", 3, false}} {
-		h := newHumanScript()
-		h.run(kMusic, 10*time.Second)
+		h := onHold()
 		h.run(kSilence, 600*time.Millisecond)
 		onset := h.at
 		h.blipEvery = tc.every
@@ -310,8 +304,7 @@ func TestHumanLongPauseAfterAnnouncementIsNotRecent(t *testing.T) {
 		max   time.Duration
 		min   time.Duration
 	}{{800 * time.Millisecond, time.Second, 0}, {500 * time.Millisecond, 3 * time.Second, 1400 * time.Millisecond}} {
-		h := newHumanScript()
-		h.run(kMusic, 10*time.Second)
+		h := onHold()
 		h.run(kSoM, 2*time.Second)
 		h.run(kSpeech, 200*time.Millisecond) // its last words, the bed gone quiet
 		h.run(kSilence, tc.pause)
@@ -331,8 +324,7 @@ func TestHumanLongPauseAfterAnnouncementIsNotRecent(t *testing.T) {
 // speech over music is confirmed soon after those frames stop (2.1 s after
 // the onset before, when any two such frames in half a second were a bed).
 func TestHumanDoubtfulStartConfirmedSoon(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, 600*time.Millisecond)
 	onset := h.at
 	h.blipEvery = 3
@@ -347,8 +339,7 @@ func TestHumanDoubtfulStartConfirmedSoon(t *testing.T) {
 // than a clear voice: within 0.85 s (0.96 s when a bed probability asked for
 // 10x more speech); a bed of 0.4 is not (TestHumanCandidateJudgedAgainOnNextUtterance).
 func TestHumanUnsureVoiceConfirmed(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, 600*time.Millisecond)
 	onset := h.at
 	h.run(kUnsure, 3*time.Second)
@@ -362,8 +353,7 @@ func TestHumanUnsureVoiceConfirmed(t *testing.T) {
 // person is judged again. (Before, the rest of the sound started a chain,
 // and a chain whose words were clean ends only on 0.7 s of quiet.)
 func TestHumanDroppedCandidateIsNotAPlayback(t *testing.T) {
-	h := newHumanScript()
-	h.run(kMusic, 10*time.Second)
+	h := onHold()
 	h.run(kSilence, 600*time.Millisecond)
 	h.run(kSoM, 600*time.Millisecond)
 	h.run(kSpeech, 500*time.Millisecond)

@@ -32,7 +32,7 @@ func main() {
 	dir := flag.String("corpus", "testdata/corpus", "corpus directory")
 	split := flag.String("split", "heldout", "split to score: heldout or train")
 	train := flag.Bool("train", false, "retrain the context model on the train split first")
-	weights := flag.String("weights", "classifier/model_weights.go", "where -train writes the weights")
+	weights := flag.String("weights", shippedWeights, "where -train writes the weights")
 	verbose := flag.Bool("v", false, "list misclassified clips")
 	flag.IntVar(&members, "members", 3, "with -train: models in the ensemble (each from its own seed, -seed upwards)")
 	flag.Uint64Var(&trainSeed, "seed", 1, "with -train: the training seed (initial weights and example order)")
@@ -49,10 +49,33 @@ func main() {
 		}
 		return
 	}
+	if err := checkFold(*train, *split, *weights); err != nil {
+		fmt.Fprintln(os.Stderr, "eval:", err)
+		os.Exit(2)
+	}
 	if err := run(os.Stdout, *dir, *split, *train, *weights, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "eval:", err)
 		os.Exit(1)
 	}
+}
+
+// shippedWeights is the model the classifier is built with.
+const shippedWeights = "classifier/model_weights.go"
+
+// checkFold refuses fold runs that would mislead or do harm: a fold model
+// scored on anything but the train calls it kept out, or written over the
+// shipped weights.
+func checkFold(train bool, split, weights string) error {
+	if !fold && foldMusic == "" {
+		return nil
+	}
+	if !train || split != "train" {
+		return fmt.Errorf("-fold and -fold-music need -train -split train: they score the train calls the model did not learn from")
+	}
+	if filepath.Clean(weights) == shippedWeights {
+		return fmt.Errorf("-fold and -fold-music need -weights elsewhere than %s: a fold model must not replace the shipped one", shippedWeights)
+	}
+	return nil
 }
 
 type clip struct {
