@@ -100,6 +100,9 @@ type HumanDetector struct {
 	pauseAt               int     // runPause at the candidate's onset: how long the quiet before it was
 	voiceChange           float64 // semitones between the candidate's voice and the chain's (0: not compared)
 	scratch               [humanChainVoiceFrames]float64
+	// echo: the fingerprints of the last two minutes, to recognise a
+	// recording played again (see echo.go).
+	echo echoMemory
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -249,16 +252,22 @@ type HumanFrame struct {
 	// Pitch (Hz, 0 when unvoiced) and Harmonicity of the frame: the voice,
 	// to tell an agent from the announcement just before.
 	Pitch, Harmonicity float64
+	// Print is the frame's fingerprint (see echo.go): speech that matches
+	// audio heard earlier in the call is a recording played again.
+	Print uint16
 }
 
 // Process advances one frame and returns a detection when one is made.
 func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
+	fl := d.floor(f.EnergyDB)
+	loud := f.EnergyDB >= fl+humanAboveFloorDB
+	// Only sound worth comparing goes into a query: near-silent frames and
+	// lost ones have all-zero prints that would match any other quiet.
+	d.echo.push(f.Print, loud && f.EnergyDB >= echoMinDB)
 	if !d.armed {
-		d.floor(f.EnergyDB)
 		return Detection{}, false
 	}
 	if d.fired {
-		d.floor(f.EnergyDB)
 		// Watch for the hold coming back: sustained music after the "human".
 		if f.Smoothed == Music || (f.Smoothed == Speech && f.MusicUnder) {
 			d.musicAfter++
@@ -272,8 +281,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		}
 		return Detection{}, false
 	}
-	fl := d.floor(f.EnergyDB)
-	loud := f.EnergyDB >= fl+humanAboveFloorDB
 	quiet := f.EnergyDB < fl+humanQuietDB
 	if loud {
 		if d.loudRun == 0 {
@@ -489,6 +496,14 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if conf < d.MinConfidence {
 		return Detection{}, false
 	}
+	// Heard before in this call: a recording played again. What follows
+	// it closely is the same playback.
+	repeat, _ := d.echo.repeat(d.candN)
+	if repeat <= echoMaxBER {
+		d.inCand, d.probe, d.dropped = false, false, false
+		d.annChain, d.chainClean, d.chainVoiceN, d.voicePos = true, humanChainCleanFrames, 0, 0
+		return Detection{}, false
+	}
 	d.fired, d.musicAfter = true, 0
 	ev := HumanEvidence{
 		HoldDuration:          d.holdEndAt - d.holdSince,
@@ -504,6 +519,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	ev.SilenceBeforeSpeech = time.Duration(d.gapBefore) * FrameDuration
 	ev.Fast = fast
 	ev.VoiceChangeST = d.voiceChange
+	ev.RepeatBER = repeat
 	if ev.HoldDuration < 0 {
 		ev.HoldDuration = 0
 	}

@@ -16,6 +16,20 @@ type humanScript struct {
 	// blipEvery: when > 0, every blipEvery-th speech frame is heard as speech
 	// over music (the model's stray bed at some voices' syllable onsets).
 	blipEvery int
+	// Every frame gets its own fingerprint, printOf(n + printShift): sound
+	// never heard before, unless a test moves printShift back to replay a
+	// stretch (a recording played again), with flipBits of each replayed
+	// print's bits changed (other music or noise under it).
+	printShift int
+	flipBits   int
+}
+
+// printOf is a fixed pseudo-random fingerprint for frame n (splitmix64).
+func printOf(n int) uint16 {
+	z := uint64(n) + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return uint16(z ^ z>>31)
 }
 
 // onHold returns a script of a call armed for a hold that has played music
@@ -41,7 +55,10 @@ const (
 
 func (h *humanScript) run(kind int, d time.Duration) {
 	for i := 0; i < frames(d); i++ {
-		f := HumanFrame{At: h.at}
+		f := HumanFrame{At: h.at, Print: printOf(h.n + h.printShift)}
+		if h.printShift != 0 {
+			f.Print ^= uint16(1)<<h.flipBits - 1
+		}
 		switch kind {
 		case kMusic:
 			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -22
@@ -361,4 +378,50 @@ func TestHumanDroppedCandidateIsNotAPlayback(t *testing.T) {
 	onset := h.at
 	h.run(kSpeech, 3*time.Second)
 	h.wantOne(t, onset, 2*time.Second)
+}
+
+// A hold loop plays the same announcement again: the second time the music
+// stops before it, so it sounds like a person after a clean stop. Heard
+// before in the call, it is a recording. The same words with three of every
+// sixteen bits changed (other music under them) are still the recording;
+// new words in the same place are a person.
+func TestHumanNotOnRepeatedRecording(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replay  bool
+		flip    int
+		wantHit bool
+	}{
+		{"replayed", true, 0, false},
+		{"replayed over other audio", true, 3, false},
+		{"new words", false, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := onHold()
+			// The announcement, cut in as the music stops: a playback chain.
+			annAt := h.n
+			h.run(kSpeech, 3*time.Second)
+			h.run(kMusic, 20*time.Second)
+			h.run(kSilence, 600*time.Millisecond)
+			onset := h.at
+			if tc.replay {
+				h.printShift, h.flipBits = annAt-h.n, tc.flip
+			}
+			h.run(kSpeech, 3*time.Second)
+			h.printShift = 0
+			h.run(kSilence, 2*time.Second)
+			got := h.humans()
+			if !tc.wantHit {
+				if len(got) != 0 {
+					t.Fatalf("human detections %+v on a recording heard 23 s before", got)
+				}
+				return
+			}
+			d := h.wantOne(t, onset, 700*time.Millisecond)
+			// The lowest of thousands of comparisons with unrelated audio.
+			if d.Evidence.RepeatBER < echoMaxBER+0.05 || d.Evidence.RepeatBER > 0.5 {
+				t.Errorf("RepeatBER %.3f for words never heard before, want about 0.4", d.Evidence.RepeatBER)
+			}
+		})
+	}
 }

@@ -22,6 +22,7 @@ type Pipeline struct {
 	cfg    Config
 	rate   int
 	fe     *FeatureExtractor
+	pr     *printer // fingerprints for the human detector's echo memory
 	dtmf   *DTMFDetector
 	tones  *ToneDetector
 	ctx    *ContextWindow
@@ -52,7 +53,7 @@ func NewPipeline(sampleRate int, cfg Config) (*Pipeline, error) {
 		return nil, fmt.Errorf("classifier: sample rate %d not supported (8000 or 16000)", sampleRate)
 	}
 	cfg = cfg.withDefaults()
-	p := &Pipeline{cfg: cfg, rate: sampleRate, fe: NewFeatureExtractor(), dtmf: NewDTMFDetector(),
+	p := &Pipeline{cfg: cfg, rate: sampleRate, fe: NewFeatureExtractor(), pr: newPrinter(), dtmf: NewDTMFDetector(),
 		tones: NewToneDetector(), ctx: NewContextWindow(), models: defaultModels, sharedScale: sharedScaling(defaultModels),
 		sm:    NewSmoother(frames(cfg.SmoothMin)),
 		hold:  NewHoldDetector(cfg.HoldMinMusic, cfg.HoldMinSilence, cfg.HoldGap),
@@ -71,6 +72,7 @@ func (p *Pipeline) SetModel(m *ModelParams) { p.models, p.sharedScale = []ModelP
 // Reset returns the pipeline to its initial state, keeping the configuration.
 func (p *Pipeline) Reset() {
 	p.fe.Reset()
+	p.pr.reset()
 	p.dtmf.Reset()
 	p.tones.Reset()
 	p.ctx.Reset()
@@ -134,6 +136,7 @@ func (p *Pipeline) step() {
 	at := time.Duration(p.frameNo) * FrameDuration
 	p.frameNo++
 	ft := p.fe.Process(p.pend[:])
+	fp := p.pr.word(p.fe.Spectrum[:])
 	digit, dtmfOn, _ := p.dtmf.Process(p.fe, ft.EnergyDB)
 	ts := p.tones.Process(p.fe, ft)
 	ft.ToneRatio = p.tones.Purity
@@ -192,7 +195,7 @@ func (p *Pipeline) step() {
 	}
 	hd, ok := p.human.Process(HumanFrame{At: at, Raw: fr.Label, Smoothed: cur, MusicUnder: fr.MusicUnder,
 		PSpeech: ft.PSpeech + ft.PSpeechOverMusic, PMusicBed: ft.PMusic + ft.PSpeechOverMusic, EnergyDB: ft.EnergyDB,
-		Pitch: ft.Pitch, Harmonicity: ft.Harmonicity})
+		Pitch: ft.Pitch, Harmonicity: ft.Harmonicity, Print: fp})
 	if ok {
 		p.addDetection(hd)
 		switch hd.Kind {

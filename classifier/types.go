@@ -107,6 +107,14 @@ type HumanEvidence struct {
 	// the hold audio, no recent announcement over music, and no music bed in
 	// the speech; false when it needed the longer, bed-weighted confirmation.
 	Fast bool
+	// RepeatBER is the lowest share of fingerprint bits (see echo.go) in
+	// which the speech differed from any audio heard 8 s to 2 min earlier in
+	// the call: about 0.4 for unrelated audio (the best of thousands of
+	// alignments; 0.37-0.45 for the validation calls' agents), 1 when too
+	// little was heard to compare. At or below 0.32 the speech is taken for
+	// a recording played again and not reported; close above it, the
+	// transcript layer may look twice.
+	RepeatBER float64
 	// VoiceChangeST is set when the speech came right after a playback (an
 	// announcement) without the pause that would end it: the pitch change in
 	// semitones from the playback's voice to this one, which is what let it

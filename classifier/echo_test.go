@@ -1,0 +1,86 @@
+package classifier
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// prints feeds s through a feature extractor and printer into m, marking
+// every frame loud.
+func prints(m *echoMemory, s []int16) {
+	fe, pr := NewFeatureExtractor(), newPrinter()
+	buf := make([]float64, frameLen)
+	for i := 0; i+frameLen <= len(s); i += frameLen {
+		for j := range buf {
+			buf[j] = float64(s[i+j])
+		}
+		fe.Process(buf)
+		m.push(pr.word(fe.Spectrum[:]), true)
+	}
+}
+
+// A recorded prompt heard again 10 s later matches, the first time ducked
+// over hold music (12 dB under the voice) and the second time over white
+// noise (20 dB under it); another prompt in the same voice does not.
+func TestEchoFindsRecordingPlayedAgain(t *testing.T) {
+	ann := readWAV8k(t, soundsDir+"/agent-alreadyon.wav")[:2*8000]
+	other := readWAV8k(t, soundsDir+"/conf-waitforleader.wav")[:2*8000]
+	moh := readWAV8k(t, mohDir+"/macroform-cold_day.wav")
+	r := rand.New(rand.NewPCG(3, 3))
+	first := mixInto(ann, scaleTo(moh[8000:8000+len(ann)], rmsDB(ann)-12))
+	gap := moh[8000+len(ann) : 8000+len(ann)+10*8000]
+	for _, tc := range []struct {
+		name  string
+		again []int16
+		match bool
+	}{
+		{"same recording", mixInto(ann, noise(r, len(ann), rmsDB(ann)-20)), true},
+		{"other words", mixInto(other, noise(r, len(other), rmsDB(other)-20)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m echoMemory
+			prints(&m, first)
+			prints(&m, gap)
+			prints(&m, tc.again)
+			ber, shift := m.repeat(echoQueryFrames)
+			t.Logf("BER %.3f at %d frames back", ber, shift)
+			if got := ber <= echoMaxBER; got != tc.match {
+				t.Fatalf("BER %.3f (repeat at or below %.2f): match %v, want %v", ber, echoMaxBER, got, tc.match)
+			}
+			if want := (len(first) + len(gap)) / frameLen; tc.match && (shift < want-1 || shift > want+1) {
+				t.Errorf("matched %d frames back, want %d", shift, want)
+			}
+		})
+	}
+}
+
+// Fewer loud frames than echoMinFrames are never called a repeat, and a
+// memory shorter than echoMinShift has nothing to compare with.
+func TestEchoNeedsEnoughToCompare(t *testing.T) {
+	var m echoMemory
+	for i := 0; i < 1000; i++ {
+		m.push(0, i >= 1000-echoMinFrames+1)
+	}
+	if ber, _ := m.repeat(echoQueryFrames); ber != 1 {
+		t.Errorf("%d loud frames: BER %.3f, want 1 (not compared)", echoMinFrames-1, ber)
+	}
+	var short echoMemory
+	for i := 0; i < echoMinShift; i++ {
+		short.push(0, true)
+	}
+	if ber, _ := short.repeat(echoQueryFrames); ber != 1 {
+		t.Errorf("memory of %d frames: BER %.3f, want 1", echoMinShift, ber)
+	}
+}
+
+// The search runs once per candidate decision over the whole memory.
+func BenchmarkEchoRepeat(b *testing.B) {
+	var m echoMemory
+	for i := 0; i < echoFrames; i++ {
+		m.push(printOf(i), true)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.repeat(echoQueryFrames)
+	}
+}
