@@ -69,5 +69,10 @@ func evidenceMap(d classifier.Detection) map[string]any {
 		// Set when the voice came right after a playback and was let through
 		// because its pitch differs from the playback's by this many semitones.
 		"voice_change_st": round1(e.VoiceChangeST),
+		// How close the speech came to audio heard earlier in the call
+		// (share of differing fingerprint bits; about 0.4 when unrelated,
+		// 1 when too little to compare): a replayed recording is vetoed at
+		// 0.30 or below, so a value just above is worth a second look.
+		"repeat_ber": round3(e.RepeatBER),
 	}
 }

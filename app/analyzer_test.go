@@ -119,7 +119,7 @@ func TestClassifierAnalyzerHumanEvidence(t *testing.T) {
 	if human.Onset < voiceAt-200*time.Millisecond || human.Onset > voiceAt+time.Second {
 		t.Errorf("onset %v, voice began at %v", human.Onset, voiceAt)
 	}
-	for _, k := range []string{"hold_duration_s", "silence_before_speech_s", "music_bed_prob", "fast_path", "voice_change_st"} {
+	for _, k := range []string{"hold_duration_s", "silence_before_speech_s", "music_bed_prob", "fast_path", "voice_change_st", "repeat_ber"} {
 		if _, ok := human.Evidence[k]; !ok {
 			t.Errorf("evidence %v lacks %q", human.Evidence, k)
 		}

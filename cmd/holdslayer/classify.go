@@ -48,6 +48,7 @@ type classifyEvidence struct {
 	LevelChangeDB         float64 `json:"level_change_db"`
 	FastPath              bool    `json:"fast_path"`
 	VoiceChangeST         float64 `json:"voice_change_st"`
+	RepeatBER             float64 `json:"repeat_ber"`
 }
 
 func newClassifyEvidence(e classifier.HumanEvidence) *classifyEvidence {
@@ -57,7 +58,7 @@ func newClassifyEvidence(e classifier.HumanEvidence) *classifyEvidence {
 		MusicUnderSpeech: e.MusicUnderSpeech, SpeechOverMusicShare: round3(e.SpeechOverMusicShare),
 		MeanSpeechProb: round3(e.MeanSpeechProb), MusicBedProb: round3(e.MusicBedProb),
 		RecentSpeechOverMusic: round3(e.RecentSpeechOverMusic), LevelChangeDB: round3(e.LevelChangeDB),
-		FastPath: e.Fast, VoiceChangeST: round3(e.VoiceChangeST),
+		FastPath: e.Fast, VoiceChangeST: round3(e.VoiceChangeST), RepeatBER: round3(e.RepeatBER),
 	}
 }
 
