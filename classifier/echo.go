@@ -34,9 +34,9 @@ const (
 	// echoQueryFrames: the most recent frames of a candidate compared (1 s).
 	echoQueryFrames = 50
 	// echoMaxBER: the share of differing bits up to which the candidate is
-	// taken for a repeat. Unrelated audio sits near 0.5 (14 standard
-	// deviations away, but the best of thousands of alignments reaches
-	// 0.37-0.45); the same recording played again over other music or noise
+	// taken for a repeat. Unrelated audio sits near 0.5 (7 to 11 standard
+	// deviations away for 20 to 50 frames, but the best of thousands of
+	// alignments reaches 0.37-0.45); the same recording played again over other music or noise
 	// mostly stays below. At 0.30: 210 of 268 replays caught, 1 of 662 agent
 	// onsets taken for one (a corpus agent spliced from the same prompt
 	// file as an earlier announcement).
@@ -71,7 +71,8 @@ func newPrinter() *printer {
 	return p
 }
 
-// word returns the fingerprint of this spectrum against the previous one.
+// word returns the fingerprint of this spectrum and the previous one against
+// the two before them.
 func (p *printer) word(sp []float64) uint16 {
 	p.pos = (p.pos + 1) % 4
 	e := &p.e[p.pos]
@@ -100,7 +101,9 @@ func (p *printer) word(sp []float64) uint16 {
 func (p *printer) reset() { p.e, p.pos = [4][echoBands + 1]float64{}, 0 }
 
 // echoMemory remembers the fingerprints of the last echoFrames frames and
-// whether each was loud (above the background), oldest overwritten first.
+// whether each is worth comparing (loud enough; see HumanDetector.Process),
+// oldest overwritten first. Only the flags of the last echoQueryFrames are
+// ever read, but one ring for both keeps them in step.
 type echoMemory struct {
 	words [echoFrames]uint16
 	loud  [echoFrames]bool
@@ -121,11 +124,12 @@ func (m *echoMemory) at(back int) (uint16, bool) {
 	return m.words[i], m.loud[i]
 }
 
-// repeat compares the last q frames (the loud ones among them) with every
-// earlier stretch of the memory that ends at least q frames before them, and
-// returns the lowest share of differing bits found (1 when there were too
-// few loud frames or too little memory to compare). The search is
-// O(memory x q) and runs once per candidate decision, not per frame.
+// repeat compares the last q frames (at most echoQueryFrames; the ones worth
+// comparing among them) with every earlier stretch of the memory that lies
+// echoMinShift or more back, and returns the lowest share of differing bits
+// found (1 when there were too few frames to compare or too little memory)
+// and how many frames back that stretch lies. The search is O(memory x q)
+// and runs once per candidate decision, not per frame.
 func (m *echoMemory) repeat(q int) (float64, int) {
 	q = min(q, echoQueryFrames, m.n)
 	var qw [echoQueryFrames]uint16

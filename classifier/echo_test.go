@@ -5,9 +5,13 @@ import (
 	"testing"
 )
 
-// prints feeds s through a feature extractor and printer into m, marking
-// every frame loud.
-func prints(m *echoMemory, s []int16) {
+// prints feeds the pieces, one after the other as in a call, through one
+// feature extractor and printer into m, marking every frame worth comparing.
+func prints(m *echoMemory, pieces ...[]int16) {
+	var s []int16
+	for _, p := range pieces {
+		s = append(s, p...)
+	}
 	fe, pr := NewFeatureExtractor(), newPrinter()
 	buf := make([]float64, frameLen)
 	for i := 0; i+frameLen <= len(s); i += frameLen {
@@ -39,9 +43,7 @@ func TestEchoFindsRecordingPlayedAgain(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var m echoMemory
-			prints(&m, first)
-			prints(&m, gap)
-			prints(&m, tc.again)
+			prints(&m, first, gap, tc.again)
 			ber, shift := m.repeat(echoQueryFrames)
 			t.Logf("BER %.3f at %d frames back", ber, shift)
 			if got := ber <= echoMaxBER; got != tc.match {

@@ -332,7 +332,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	} else if f.Raw == Speech && loud && d.runGap < humanClearFrames && !d.inCand && !d.annChain && !d.dropped {
 		// Speech cut in right after the hold audio, or with it under
 		// the voice: a playback, and so is what follows it closely.
-		d.annChain, d.chainClean, d.chainVoiceN, d.voicePos = true, 0, 0, 0
+		d.startChain(0)
 	}
 	if d.annChain && loud && f.Raw == Speech && f.Pitch > 0 && f.Harmonicity >= humanVoicedHarmonicity {
 		st := 12 * math.Log2(f.Pitch/100)
@@ -497,11 +497,11 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		return Detection{}, false
 	}
 	// Heard before in this call: a recording played again. What follows
-	// it closely is the same playback.
+	// it closely is the same playback, with no music under it.
 	repeat, _ := d.echo.repeat(d.candN)
 	if repeat <= echoMaxBER {
 		d.inCand, d.probe, d.dropped = false, false, false
-		d.annChain, d.chainClean, d.chainVoiceN, d.voicePos = true, humanChainCleanFrames, 0, 0
+		d.startChain(humanChainCleanFrames)
 		return Detection{}, false
 	}
 	d.fired, d.musicAfter = true, 0
@@ -525,6 +525,13 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	return Detection{Kind: HumanDetected, At: f.At + FrameDuration, Onset: d.onset, Confidence: conf,
 		AudioType: "speech", Evidence: ev}, true
+}
+
+// startChain marks the current sound as a playback chain whose voice is
+// still to be learnt; clean is how many of its speech frames already count
+// as heard without a bed (see humanChainCleanFrames).
+func (d *HumanDetector) startChain(clean int) {
+	d.annChain, d.chainClean, d.chainVoiceN, d.voicePos = true, clean, 0, 0
 }
 
 // restartCand clears what a candidate has heard.

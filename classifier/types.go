@@ -111,7 +111,7 @@ type HumanEvidence struct {
 	// which the speech differed from any audio heard 8 s to 2 min earlier in
 	// the call: about 0.4 for unrelated audio (the best of thousands of
 	// alignments; 0.37-0.45 for the validation calls' agents), 1 when too
-	// little was heard to compare. At or below 0.32 the speech is taken for
+	// little was heard to compare. At or below 0.30 the speech is taken for
 	// a recording played again and not reported; close above it, the
 	// transcript layer may look twice.
 	RepeatBER float64
