@@ -79,9 +79,10 @@ type HumanDetector struct {
 	// same recording going on, never a candidate. quietRun counts the
 	// consecutive background frames that can end the chain.
 	annChain   bool
-	chainClean int // speech frames without a bed since the chain's last speech over music
+	chainClean int // speech frames of the chain since a bed was last heard under it
 	quietRun   int
 	candN      int     // frames since the candidate's onset
+	candTrans  int     // of those, frames in the onset transition
 	transN     int     // speech frames of the candidate in an onset transition
 	eMax, eMin float64 // level range of the candidate's speech frames
 	// The chain's voice: pitch (semitones above 100 Hz) of its last voiced
@@ -170,10 +171,23 @@ const (
 	// music-bed and speech probabilities over the candidate.
 	humanFastMaxBed        = 0.05
 	humanFastMinSpeechProb = 0.85
-	// humanOnsetRun: a candidate's onset is backdated to the start of the
-	// loud run it belongs to when that run is at most this long (the model
-	// needs a few frames to call the start of speech "speech").
+	// humanOnsetRun: the onset transition (0.2 s) of a sound inside a
+	// playback chain. A candidate's onset is backdated to the start of the
+	// loud run it belongs to while that run is still in its transition (the
+	// model needs a few frames to call the start of speech "speech"); onset
+	// frames beyond this many do not count towards the slow path's waits.
 	humanOnsetRun = 10
+	// humanTransFrames: the onset transition (0.4 s) of a sound that began
+	// less than a context window (0.8 s) after the hold audio: the window
+	// still holds that audio, so the sound's first labels and probabilities
+	// are no evidence either way. On the validation calls, 5 agents who
+	// answered 0.2-0.5 s after the music were still heard as music 11-20
+	// frames in, started a playback chain and were found 3 s later or not at
+	// all (now 3 of them within 1.1 s). After a longer gap the window holds
+	// only the gap and the model reads the sound itself: 20 frames there
+	// found 15 more validation agents but let resumed music through once on
+	// the music fold, so it stays humanOnsetRun.
+	humanTransFrames = 20
 	// humanChainGapFrames: a pause this long (0.7 s) ends a stretch of
 	// speech that began as a playback. An announcement's own pauses are
 	// shorter: the longest inside any IVR prompt or music-stopped
@@ -307,9 +321,11 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	// The first frames of a sound that follows a clean gap are judged by a
 	// context window that still holds what came before the gap: their music
-	// and speech-over-music labels are no evidence either way.
-	trans := (loud && d.loudRun <= humanOnsetRun && d.runGap >= humanClearFrames) ||
-		(d.inCand && d.candN < humanOnsetRun && d.gapBefore >= humanClearFrames)
+	// and speech-over-music labels are no evidence either way. A sound
+	// begins after a pause (humanClearFrames of background), not at every
+	// dip between syllables that noise makes look like the floor.
+	trans := (loud && d.loudRun <= d.transLen(d.runGap) && d.runGap >= humanClearFrames && d.runPause >= humanClearFrames) ||
+		(d.inCand && d.candN < d.transLen(d.gapBefore) && d.gapBefore >= humanClearFrames)
 	som := f.Raw == Speech && f.MusicUnder && !trans
 	somV := 0.0
 	if som {
@@ -347,13 +363,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			d.chainVoiceN = min(d.chainVoiceN+1, humanChainVoiceFrames)
 		}
 	}
-	if d.annChain && f.Raw == Speech && loud {
-		if som {
-			d.chainClean = 0
-		} else {
-			d.chainClean = satInc(d.chainClean)
-		}
-	}
 	d.sinceSoM = satInc(d.sinceSoM)
 	if som {
 		d.sinceSoM, d.spokeSinceSoM = 0, false
@@ -378,6 +387,15 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			d.sinceBed = 0
 		}
 	}
+	// Only a bed (not a lone speech-over-music frame, which the model hears
+	// at syllable onsets in noise) says the chain's voice is still over music.
+	if d.annChain && f.Raw == Speech && loud {
+		if som && d.sinceBed == 0 {
+			d.chainClean = 0
+		} else {
+			d.chainClean = satInc(d.chainClean)
+		}
+	}
 	if !d.inCand {
 		if bedHeard || f.Smoothed == Music {
 			d.holdEndAt = f.At + FrameDuration
@@ -389,7 +407,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		}
 		d.inCand, d.probe, d.probeN, d.voiceChange = true, probe, 0, 0
 		d.onset = f.At
-		if d.loudRun <= humanOnsetRun {
+		if d.loudRun <= d.transLen(d.runGap) {
 			d.onset = d.loudStart
 		}
 		d.gapBefore, d.sinceSoMAt, d.pauseAt = d.runGap, d.runSoM, d.runPause
@@ -403,6 +421,9 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		d.restartCand(f.EnergyDB)
 	}
 	d.candN++
+	if trans {
+		d.candTrans++
+	}
 	switch {
 	case som && loud:
 		d.somN++
@@ -481,7 +502,15 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if d.somN+d.musicN > max(1, total/humanBedShareDiv) || recentSoM {
 		needQuietSoM = humanRecentSoMFrames
 	}
-	if d.sinceBed < needQuietSoM || d.candN < needQuietSoM {
+	// Off the fast path, the wait starts where a bed could first have been
+	// heard: onset frames beyond humanOnsetRun showed nothing either way. (A
+	// voice with a bed every third frame was otherwise confirmed 0.56 s in,
+	// on 8 judged frames.)
+	clock := d.candN
+	if !fast {
+		clock -= max(0, d.candTrans-humanOnsetRun)
+	}
+	if d.sinceBed < needQuietSoM || clock < needQuietSoM {
 		return Detection{}, false
 	}
 	if !fast {
@@ -527,6 +556,18 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		AudioType: "speech", Evidence: ev}, true
 }
 
+// transLen returns how many frames of a sound that began gap frames after
+// the hold audio are its onset transition: humanTransFrames while the
+// context window may still hold the hold audio, humanOnsetRun once it can
+// only hold the gap (the model then reads the sound itself) or inside a
+// playback chain.
+func (d *HumanDetector) transLen(gap int) int {
+	if d.annChain || d.probe || gap >= contextFrames {
+		return humanOnsetRun
+	}
+	return humanTransFrames
+}
+
 // startChain marks the current sound as a playback chain whose voice is
 // still to be learnt; clean is how many of its speech frames already count
 // as heard without a bed (see humanChainCleanFrames).
@@ -537,7 +578,7 @@ func (d *HumanDetector) startChain(clean int) {
 // restartCand clears what a candidate has heard.
 func (d *HumanDetector) restartCand(e float64) {
 	d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
-	d.candN = 0
+	d.candN, d.candTrans = 0, 0
 	d.eMax, d.eMin = e, e
 }
 

@@ -44,13 +44,16 @@ func onHold() *humanScript {
 
 // frame kinds
 const (
-	kMusic    = iota // hold music
-	kSilence         // background between sounds
-	kSpeech          // clean speech with syllable dips
-	kSoM             // speech over music
-	kQuietBed        // music bed gone quiet: background level, but labelled speech
-	kDoubt           // a voice the model is unsure of: speech, but with a music-bed probability
-	kUnsure          // a voice the model gives a small music-bed probability on every frame
+	kMusic       = iota // hold music
+	kSilence            // background between sounds
+	kSpeech             // clean speech with syllable dips
+	kSoM                // speech over music
+	kQuietBed           // music bed gone quiet: background level, but labelled speech
+	kDoubt              // a voice the model is unsure of: speech, but with a music-bed probability
+	kUnsure             // a voice the model gives a small music-bed probability on every frame
+	kLag                // a voice still labelled music: the context window holds the music before the gap
+	kNoise              // line noise at -45 dB, between the words of kNoisySpeech
+	kNoisySpeech        // speech in that noise: 8 frames of voice, 2 dipping to the noise floor
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -75,6 +78,15 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.85, 0.09, -15
 			if h.n%5 == 4 {
 				f.EnergyDB = -40
+			}
+		case kLag:
+			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.9, -15
+		case kNoise:
+			f.Raw, f.Smoothed, f.EnergyDB = Unknown, Unknown, -45
+		case kNoisySpeech:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -20
+			if h.n%10 >= 8 {
+				f.EnergyDB = -45
 			}
 		case kSpeech, kSoM:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed = Speech, Speech, 0.98, 0.01
@@ -423,5 +435,64 @@ func TestHumanNotOnRepeatedRecording(t *testing.T) {
 				t.Errorf("RepeatBER %.3f for words never heard before, want about 0.4", d.Evidence.RepeatBER)
 			}
 		})
+	}
+}
+
+// A person who answers 0.4 s after the music stopped, whose first 0.3 s the
+// model still labels music (its 0.8 s window holds the music from before the
+// gap), is confirmed within 1 s: those frames are the onset transition, not
+// the hold audio cutting in under a playback. With a 10-frame transition
+// they started a playback chain and the person was not found.
+func TestHumanVoiceHeardAsMusicAtFirst(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 400*time.Millisecond)
+	onset := h.at
+	h.run(kLag, 300*time.Millisecond)
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, time.Second)
+}
+
+// In line noise the level dips to the floor between words; each word is not
+// a new sound after a clean gap, so its frames are judged, not set aside as
+// an onset transition (which left nothing to judge: words shorter than the
+// transition were never confirmed).
+func TestHumanNoisyWordsAreJudged(t *testing.T) {
+	h := onHold()
+	h.run(kNoise, 2*time.Second)
+	onset := h.at
+	h.run(kNoisySpeech, 3*time.Second)
+	h.wantOne(t, onset, 1500*time.Millisecond)
+}
+
+// A playback cut in when the music stopped, with a lone speech-over-music
+// frame now and then (the model's stray bed at a syllable onset), is still a
+// playback with the music cut: its 0.6 s sentence pause does not end the
+// chain as the end of an announcement over music would, and what follows is
+// not a person.
+func TestHumanStrayBedDoesNotShortenChain(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 60*time.Millisecond)
+	h.blipEvery = 30 // the last blip falls 8 frames before the pause
+	h.run(kSpeech, 1500*time.Millisecond)
+	h.run(kSilence, 600*time.Millisecond)
+	h.run(kSpeech, 3*time.Second)
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("human detections %+v inside a cut-over playback, want none", got)
+	}
+}
+
+// Music that resumes after more than a context window of silence, and that
+// the model hears as speech over music from its third frame, is not a person:
+// the window holds only the silence, so those labels are the model reading
+// the sound itself, not what came before the gap, and they count.
+func TestHumanNotOnMusicResumingAfterLongSilence(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 1200*time.Millisecond)
+	h.run(kSpeech, 60*time.Millisecond)
+	h.run(kSoM, 300*time.Millisecond)
+	h.run(kSpeech, time.Second)
+	h.run(kMusic, 3*time.Second)
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("human detections %+v on resumed music, want none", got)
 	}
 }
