@@ -142,6 +142,42 @@ func TestSegmentsAgreeWithTimelines(t *testing.T) {
 	}
 }
 
+// A held-out call marked loop plays one announcement every time, as a real
+// hold loop does; the others may vary it. Train calls never loop (they stay
+// those of corpus-v4).
+func TestLoopCallsRepeatOneAnnouncement(t *testing.T) {
+	out := shared(t)
+	sources := map[string]map[string]int{}
+	for _, r := range readRows(t, filepath.Join(out, "segments.tsv")) {
+		if strings.HasPrefix(r[3], "announcement-") {
+			if sources[r[0]] == nil {
+				sources[r[0]] = map[string]int{}
+			}
+			sources[r[0]][r[4]]++
+		}
+	}
+	repeated := 0
+	for _, c := range readRows(t, filepath.Join(out, "timelines.tsv")) {
+		if !strings.Contains(c[4], ",loop)") {
+			continue
+		}
+		if c[1] != "heldout" {
+			t.Errorf("%s: a %s call loops", c[0], c[1])
+		}
+		if len(sources[c[0]]) > 1 {
+			t.Errorf("%s: loop call plays %v, want one recording", c[0], sources[c[0]])
+		}
+		for _, n := range sources[c[0]] {
+			if n > 1 {
+				repeated++
+			}
+		}
+	}
+	if repeated == 0 {
+		t.Error("no loop call played its announcement twice: nothing checked")
+	}
+}
+
 // Two runs give byte-identical files: the corpus is cached by version, so
 // anything random in it must come from the seeds.
 func TestGeneratorDeterministic(t *testing.T) {

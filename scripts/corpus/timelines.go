@@ -83,13 +83,13 @@ func (g *generator) timelines() error {
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	// Each version that changed a split's calls changed its stream: the
-	// held-out calls of corpus-v8 are new (0x71e8; those of v5 to v7 were
-	// used to choose between rule settings and are validation calls now),
-	// the train calls are those of v4, so train tuning carries over and the
+	// held-out calls of corpus-v9 are new (0x71e9; those of v5 to v8 were
+	// used to choose between rule settings or scored more than once), the
+	// train calls are those of v4, so train tuning carries over and the
 	// held-out calls are ones no decision has seen.
 	stream := uint64(0x71e4)
 	if split == "heldout" {
-		stream = 0x71e8
+		stream = 0x71e9
 	}
 	r := rand.New(rand.NewPCG(uint64(2000+idx), stream))
 	human := k%4 != 3 // three of four reach a person
@@ -169,6 +169,10 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlS
 	musicLevel := uni(-28, -16)
 	style := r.IntN(3)
 	announcer := pick(r, g.announcers[split])
+	// Half the held-out calls (since corpus-v9) loop one announcement, as
+	// most real hold systems do: the same recording every time. The train
+	// calls draw nothing here, so they stay those of v4.
+	loop := split == "heldout" && r.IntN(2) == 0
 	holdLen := uni(20, 45)
 	if !human {
 		holdLen = uni(45, 70)
@@ -182,12 +186,19 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlS
 		mpos += n
 		return setLevel(out, db)
 	}
+	var looped *source
 	announce := func() ([]int16, string) {
-		if r.IntN(2) == 0 {
-			p := pick(r, g.prompts[split])
-			return p.samples, p.name
+		if looped != nil {
+			return looped.samples, looped.name
 		}
-		return announcer.samples, announcer.name
+		a := announcer
+		if r.IntN(2) == 0 {
+			a = pick(r, g.prompts[split])
+		}
+		if loop {
+			looped = &a
+		}
+		return a.samples, a.name
 	}
 	start := len(s)
 	nAnn := 0
@@ -212,7 +223,11 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlS
 			mark("pause", "", make([]int16, sec(uni(0.5, 3))))
 		}
 	}
-	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s)", m.name, annNames[style], nAnn, announcer.name)
+	loopTag := ""
+	if loop {
+		loopTag = ",loop"
+	}
+	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s%s)", m.name, annNames[style], nAnn, announcer.name, loopTag)
 	if !human {
 		return s, -1, desc, nil
 	}
