@@ -61,9 +61,15 @@ type HumanDetector struct {
 	runGap     int           // quietSince when the run began; 0 once hold audio is heard in it
 	runSoM     int           // sinceSoM when the run began
 	quietSince int           // background-level frames since the hold audio was last heard
-	sinceSoM   int           // frames since speech over music was last heard
-	sinceSoMAt int           // sinceSoM at the candidate's onset
-	sinceBed   int           // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
+	// sinceHold: frames of any kind since the hold audio was last heard;
+	// runHold: sinceHold when the current loud run began; candHold: runHold
+	// at the candidate's onset (never once it restarts on a new utterance,
+	// whose window holds its own first words). They say whether the context
+	// window can still hold the hold audio (see transLen).
+	sinceHold, runHold, candHold int
+	sinceSoM                     int // frames since speech over music was last heard
+	sinceSoMAt                   int // sinceSoM at the candidate's onset
+	sinceBed                     int // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
 	// bedRing marks which of the last humanBedWindowFrames frames were music
 	// or speech over music; bedHits counts them.
 	bedRing    [humanBedWindowFrames]bool
@@ -232,13 +238,13 @@ func (d *HumanDetector) floor(e float64) float64 {
 // NewHumanDetector returns a detector with the given thresholds.
 func NewHumanDetector(minSpeech time.Duration, maxMusicShare, minConf float64) *HumanDetector {
 	return &HumanDetector{MinSpeech: minSpeech, MaxMusicShare: maxMusicShare, MinConfidence: minConf, MaxMusicBed: DefaultHumanMaxMusicBed, MaxRecentSoM: DefaultHumanMaxRecentSoM,
-		sinceSoM: never, sinceBed: never}
+		sinceSoM: never, sinceBed: never, sinceHold: never}
 }
 
 // Reset disarms the detector.
 func (d *HumanDetector) Reset() {
 	*d = HumanDetector{MinSpeech: d.MinSpeech, MaxMusicShare: d.MaxMusicShare, MinConfidence: d.MinConfidence, MaxMusicBed: d.MaxMusicBed, MaxRecentSoM: d.MaxRecentSoM,
-		sinceSoM: never, sinceBed: never}
+		sinceSoM: never, sinceBed: never, sinceHold: never}
 }
 
 // Arm tells the detector that a hold began (or continues).
@@ -299,6 +305,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if loud {
 		if d.loudRun == 0 {
 			d.loudStart, d.runGap, d.runSoM, d.runPause = f.At, d.quietSince, d.sinceSoM, d.quietRun
+			d.runHold = d.sinceHold
 			d.dropped = false
 			if d.runPause >= humanClearFrames {
 				d.probeDone = false
@@ -324,8 +331,8 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// and speech-over-music labels are no evidence either way. A sound
 	// begins after a pause (humanClearFrames of background), not at every
 	// dip between syllables that noise makes look like the floor.
-	trans := (loud && d.loudRun <= d.transLen(d.runGap) && d.runGap >= humanClearFrames && d.runPause >= humanClearFrames) ||
-		(d.inCand && d.candN < d.transLen(d.gapBefore) && d.gapBefore >= humanClearFrames)
+	trans := (loud && d.loudRun <= d.transLen(d.runHold) && d.runGap >= humanClearFrames && d.runPause >= humanClearFrames) ||
+		(d.inCand && d.candN < d.transLen(d.candHold) && d.gapBefore >= humanClearFrames)
 	som := f.Raw == Speech && f.MusicUnder && !trans
 	somV := 0.0
 	if som {
@@ -334,9 +341,10 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	d.somRecent += (somV - d.somRecent) / humanSoMMemoryFrames
 	speechy := f.Raw == Speech && loud && !som
 	bedHeard := som || (f.Raw == Music && f.Smoothed == Music && !trans)
+	d.sinceHold = satInc(d.sinceHold)
 	switch {
 	case bedHeard:
-		d.quietSince = 0
+		d.quietSince, d.sinceHold = 0, 0
 		if loud {
 			d.runGap = 0 // hold audio in this sound: it did not start clean
 		}
@@ -407,17 +415,17 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		}
 		d.inCand, d.probe, d.probeN, d.voiceChange = true, probe, 0, 0
 		d.onset = f.At
-		if d.loudRun <= d.transLen(d.runGap) {
+		if d.loudRun <= d.transLen(d.runHold) {
 			d.onset = d.loudStart
 		}
-		d.gapBefore, d.sinceSoMAt, d.pauseAt = d.runGap, d.runSoM, d.runPause
+		d.gapBefore, d.sinceSoMAt, d.pauseAt, d.candHold = d.runGap, d.runSoM, d.runPause, d.runHold
 		d.firstAfterSoM = !spokeBefore
 		d.restartCand(f.EnergyDB)
 	} else if d.loudRun == 1 && d.runPause >= humanClearFrames && d.candN >= humanFastFrames && !d.probe {
 		// A new utterance of a candidate that could not be confirmed on
 		// its first: judge it on its own, so doubtful frames at the start
 		// (a voice the model first took for music) do not outvote it.
-		d.onset = f.At
+		d.onset, d.candHold = f.At, never
 		d.restartCand(f.EnergyDB)
 	}
 	d.candN++
@@ -556,13 +564,12 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		AudioType: "speech", Evidence: ev}, true
 }
 
-// transLen returns how many frames of a sound that began gap frames after
-// the hold audio are its onset transition: humanTransFrames while the
-// context window may still hold the hold audio, humanOnsetRun once it can
-// only hold the gap (the model then reads the sound itself) or inside a
-// playback chain.
-func (d *HumanDetector) transLen(gap int) int {
-	if d.annChain || d.probe || gap >= contextFrames {
+// transLen returns how many frames of a sound that began sinceHold frames
+// after the hold audio are its onset transition: humanTransFrames while the
+// context window may still hold the hold audio, humanOnsetRun once it cannot
+// (the model then reads the sound itself) or inside a playback chain.
+func (d *HumanDetector) transLen(sinceHold int) int {
+	if d.annChain || d.probe || sinceHold >= contextFrames {
 		return humanOnsetRun
 	}
 	return humanTransFrames

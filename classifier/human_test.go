@@ -496,3 +496,22 @@ func TestHumanNotOnMusicResumingAfterLongSilence(t *testing.T) {
 		t.Fatalf("human detections %+v on resumed music, want none", got)
 	}
 }
+
+// A later utterance of a candidate that was not confirmed on its first is
+// judged afresh, but its window holds the candidate's own words, not the
+// hold audio: music heard at its start is evidence of a bed under the voice
+// and shows in the detection's evidence, instead of being set aside as the
+// onset transition of a sound after the hold.
+func TestHumanLaterUtteranceHasShortTransition(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 400*time.Millisecond)
+	h.run(kDoubt, time.Second)
+	h.run(kSilence, 500*time.Millisecond)
+	second := h.at
+	h.run(kLag, 300*time.Millisecond)
+	h.run(kSpeech, 3*time.Second)
+	det := h.wantOne(t, second, 0)
+	if det.Evidence.SpeechOverMusicShare == 0 {
+		t.Errorf("evidence %+v: the music at the second utterance's start was not counted", det.Evidence)
+	}
+}
