@@ -61,15 +61,12 @@ type HumanDetector struct {
 	runGap     int           // quietSince when the run began; 0 once hold audio is heard in it
 	runSoM     int           // sinceSoM when the run began
 	quietSince int           // background-level frames since the hold audio was last heard
-	// sinceHold: frames of any kind since the hold audio was last heard;
-	// runHold: sinceHold when the current loud run began; candHold: runHold
-	// at the candidate's onset (never once it restarts on a new utterance,
-	// whose window holds its own first words). They say whether the context
-	// window can still hold the hold audio (see transLen).
-	sinceHold, runHold, candHold int
-	sinceSoM                     int // frames since speech over music was last heard
-	sinceSoMAt                   int // sinceSoM at the candidate's onset
-	sinceBed                     int // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
+	sinceHold  int           // frames of any kind since the hold audio was last heard (see transLen)
+	runHold    int           // sinceHold when the current loud run began
+	candHold   int           // runHold at the candidate's onset; never once it restarts on a new utterance, whose window holds its own first words
+	sinceSoM   int           // frames since speech over music was last heard
+	sinceSoMAt int           // sinceSoM at the candidate's onset
+	sinceBed   int           // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
 	// bedRing marks which of the last humanBedWindowFrames frames were music
 	// or speech over music; bedHits counts them.
 	bedRing    [humanBedWindowFrames]bool
@@ -88,7 +85,7 @@ type HumanDetector struct {
 	chainClean int // speech frames of the chain since a bed was last heard under it
 	quietRun   int
 	candN      int     // frames since the candidate's onset
-	candTrans  int     // of those, frames in the onset transition
+	candTrans  int     // of those, frames set aside as an onset transition (any of its sounds)
 	transN     int     // speech frames of the candidate in an onset transition
 	eMax, eMin float64 // level range of the candidate's speech frames
 	// The chain's voice: pitch (semitones above 100 Hz) of its last voiced
@@ -510,10 +507,10 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if d.somN+d.musicN > max(1, total/humanBedShareDiv) || recentSoM {
 		needQuietSoM = humanRecentSoMFrames
 	}
-	// Off the fast path, the wait starts where a bed could first have been
-	// heard: onset frames beyond humanOnsetRun showed nothing either way. (A
-	// voice with a bed every third frame was otherwise confirmed 0.56 s in,
-	// on 8 judged frames.)
+	// Off the fast path, the wait counts only frames where a bed could have
+	// been heard: onset-transition frames beyond the humanOnsetRun the wait
+	// always allowed for showed nothing either way. (A voice with a bed every
+	// third frame was otherwise confirmed 0.56 s in, on 8 judged frames.)
 	clock := d.candN
 	if !fast {
 		clock -= max(0, d.candTrans-humanOnsetRun)

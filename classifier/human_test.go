@@ -119,6 +119,14 @@ func (h *humanScript) wantOne(t *testing.T, onset, within time.Duration) Detecti
 	return got[0]
 }
 
+// wantNone fails the test if any human was detected; what names the scenario.
+func (h *humanScript) wantNone(t *testing.T, what string) {
+	t.Helper()
+	if got := h.humans(); len(got) != 0 {
+		t.Fatalf("human detections %+v %s, want none", got, what)
+	}
+}
+
 func (h *humanScript) humans() []Detection {
 	var out []Detection
 	for _, d := range h.dets {
@@ -158,9 +166,7 @@ func TestHumanNotOnAnnouncementWhoseBedWentQuiet(t *testing.T) {
 	h.run(kSpeech, 1000*time.Millisecond)
 	h.run(kSoM, time.Second)
 	h.run(kMusic, 5*time.Second)
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("false human detections %+v", got)
-	}
+	h.wantNone(t, "on an announcement whose bed went quiet")
 }
 
 func TestHumanAfterAnnouncementAndCleanGap(t *testing.T) {
@@ -192,9 +198,7 @@ func TestHumanNotOnMusicResumingAsSpeech(t *testing.T) {
 		h.at += FrameDuration
 	}
 	h.run(kMusic, 5*time.Second)
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("false human detections %+v", got)
-	}
+	h.wantNone(t, "on music resuming after a pause")
 }
 
 // A recording that starts the moment the music is cut (no reaction gap),
@@ -207,9 +211,7 @@ func TestHumanNotOnPlaybackCutOver(t *testing.T) {
 		h.run(kSpeech, 1500*time.Millisecond)
 		h.run(kSilence, 600*time.Millisecond)
 	}
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("human detections %+v on a cut-over announcement, want none", got)
-	}
+	h.wantNone(t, "on a cut-over announcement")
 	h.run(kSilence, 1200*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 2*time.Second)
@@ -226,9 +228,7 @@ func TestHumanAnnouncementAfterSoMStartIsChained(t *testing.T) {
 	h.run(kSilence, 600*time.Millisecond)
 	h.run(kSpeech, 2*time.Second)
 	h.run(kMusic, 5*time.Second)
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("human detections %+v inside a chained announcement, want none", got)
-	}
+	h.wantNone(t, "inside a chained announcement")
 	// After the music and a clean stop, a person is still heard.
 	h.run(kSilence, 700*time.Millisecond)
 	onset := h.at
@@ -291,9 +291,7 @@ func TestHumanCandidateJudgedAgainOnNextUtterance(t *testing.T) {
 	h := onHold()
 	h.run(kSilence, 600*time.Millisecond)
 	h.run(kDoubt, 1*time.Second)
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("human detections %+v on doubtful speech, want none yet", got)
-	}
+	h.wantNone(t, "on doubtful speech, before the clean utterance")
 	h.run(kSilence, 500*time.Millisecond)
 	onset := h.at
 	h.run(kSpeech, 2*time.Second)
@@ -476,9 +474,7 @@ func TestHumanStrayBedDoesNotShortenChain(t *testing.T) {
 	h.run(kSpeech, 1500*time.Millisecond)
 	h.run(kSilence, 600*time.Millisecond)
 	h.run(kSpeech, 3*time.Second)
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("human detections %+v inside a cut-over playback, want none", got)
-	}
+	h.wantNone(t, "inside a cut-over playback")
 }
 
 // Music that resumes after more than a context window of silence, and that
@@ -492,9 +488,7 @@ func TestHumanNotOnMusicResumingAfterLongSilence(t *testing.T) {
 	h.run(kSoM, 300*time.Millisecond)
 	h.run(kSpeech, time.Second)
 	h.run(kMusic, 3*time.Second)
-	if got := h.humans(); len(got) != 0 {
-		t.Fatalf("human detections %+v on resumed music, want none", got)
-	}
+	h.wantNone(t, "on resumed music")
 }
 
 // A later utterance of a candidate that was not confirmed on its first is
