@@ -509,3 +509,31 @@ func TestHumanLaterUtteranceHasShortTransition(t *testing.T) {
 		t.Errorf("evidence %+v: the music at the second utterance's start was not counted", det.Evidence)
 	}
 }
+
+func TestHumanShortGreetingCarriesOver(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, time.Second)
+	// "Hi": clean, but over before the fast path looks; the turn pause;
+	// then the sentence, which need only show its own voice for 0.2 s.
+	onset := h.at
+	h.run(kSpeech, 400*time.Millisecond)
+	h.run(kSilence, 800*time.Millisecond)
+	sentence := h.at
+	h.run(kSpeech, 2*time.Second)
+	d := h.wantOne(t, onset, sentence-onset+500*time.Millisecond)
+	if d.At-sentence < 400*time.Millisecond {
+		t.Errorf("confirmed %v into the sentence, want its onset transition and 0.2 s of its own voice first", d.At-sentence)
+	}
+}
+
+func TestHumanCarriedCandidateNeedsItsOwnVoice(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, time.Second)
+	// Resumed music the model reads as a clean voice for a phrase, a gap,
+	// then the music goes on with the bed now heard under it.
+	h.run(kSpeech, 400*time.Millisecond)
+	h.run(kSilence, 300*time.Millisecond)
+	h.run(kSoM, time.Second)
+	h.run(kMusic, 5*time.Second)
+	h.wantNone(t, "on a carried candidate whose next sound had the bed under it")
+}
