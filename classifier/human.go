@@ -521,18 +521,15 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if d.carried && (d.uttSpeech < humanCarryFrames || d.uttBed > 0) {
 		return Detection{}, false
 	}
-	judged := float64(max(1, d.speechN-d.transN))
-	bed := d.bedSum / judged
-	meanP := d.pSum / judged
+	bed, meanP, _ := d.judgedMeans()
 	// Fast path: the hold audio stopped cleanly before the speech, no
 	// announcement over music was heard for a while, and no trace of a music
-	// bed has been heard in the speech since.
+	// bed has been heard in the speech since (the candidate gave no doubt).
 	// A pause of humanChainGapFrames or more before the candidate is longer
 	// than any inside a playback: it is not the announcement going on, unless
 	// the candidate came out of a chain on its voice alone.
 	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM && (d.pauseAt < humanChainGapFrames || d.voiceChange != 0)
-	fast := d.candN >= humanFastFrames && !recentSoM && d.somN+d.musicN <= 1 &&
-		bed <= humanFastMaxBed && meanP >= humanFastMinSpeechProb && d.eMax-d.eMin >= humanFastRangeDB
+	fast := d.candN >= humanFastFrames && !recentSoM && !d.doubted() && d.eMax-d.eMin >= humanFastRangeDB
 	// Speech over music heard inside the candidate, or an announcement over
 	// music shortly before it, means this may be the announcement going on
 	// over a bed that went quiet: wait for it to show again.
@@ -620,17 +617,24 @@ func (d *HumanDetector) restartCand(e float64) {
 	d.eMax, d.eMin = e, e
 }
 
-// doubted reports whether what the candidate heard so far gives a reason
-// to judge its next utterance afresh: more than one music or
-// speech-over-music frame, a mean music-bed or speech probability the fast
-// path would refuse, or no judged speech at all.
+// judgedMeans returns the candidate's mean music-bed and speech
+// probabilities over its judged speech frames (those past the onset
+// transition), and how many there were.
+func (d *HumanDetector) judgedMeans() (bed, speech float64, n int) {
+	n = d.speechN - d.transN
+	j := float64(max(1, n))
+	return d.bedSum / j, d.pSum / j, n
+}
+
+// doubted reports whether what the candidate heard so far is evidence the
+// fast path would refuse: more than one music or speech-over-music frame, a
+// mean music-bed probability above humanFastMaxBed or speech probability
+// below humanFastMinSpeechProb, or no judged speech at all. Such a
+// candidate's next utterance is judged afresh; one without doubt carries
+// its evidence over.
 func (d *HumanDetector) doubted() bool {
-	judged := d.speechN - d.transN
-	if judged <= 0 {
-		return true
-	}
-	return d.somN+d.musicN > 1 || d.bedSum/float64(judged) > humanFastMaxBed ||
-		d.pSum/float64(judged) < humanFastMinSpeechProb
+	bed, speech, n := d.judgedMeans()
+	return n <= 0 || d.somN+d.musicN > 1 || bed > humanFastMaxBed || speech < humanFastMinSpeechProb
 }
 
 // medianST returns the median of v (semitones), sorting a copy in scratch.

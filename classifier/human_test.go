@@ -510,6 +510,10 @@ func TestHumanLaterUtteranceHasShortTransition(t *testing.T) {
 	}
 }
 
+// A short clean greeting ("hi") is over before the fast path looks; the
+// agent's next sentence carries its evidence on and is confirmed 0.4-0.5 s
+// in (its onset transition, then 0.2 s of its own voice), with the onset at
+// the greeting. Judged afresh, the onset would be the sentence's.
 func TestHumanShortGreetingCarriesOver(t *testing.T) {
 	h := onHold()
 	h.run(kSilence, time.Second)
@@ -526,6 +530,8 @@ func TestHumanShortGreetingCarriesOver(t *testing.T) {
 	}
 }
 
+// A carried candidate is not confirmed on the evidence of the sound before:
+// its next sound must show a voice of its own, with no bed under it.
 func TestHumanCarriedCandidateNeedsItsOwnVoice(t *testing.T) {
 	h := onHold()
 	h.run(kSilence, time.Second)
