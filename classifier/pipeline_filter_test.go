@@ -37,7 +37,7 @@ func (d *refDecimator) push(x float64) (float64, bool) {
 	return acc, true
 }
 
-// refHighPass steps the biquad one sample at a time, as the pipeline did.
+// refHighPass steps one biquad section one sample at a time, as the pipeline did.
 func refHighPass(b *biquad, x float64) float64 {
 	y := b.b0*x + b.b1*b.x1 + b.b2*b.x2 - b.a1*b.y1 - b.a2*b.y2
 	b.x2, b.x1, b.y2, b.y1 = b.x1, x, b.y1, y
@@ -103,11 +103,40 @@ func TestBlockHighPassMatchesPerSample(t *testing.T) {
 		}
 		blk.run(x)
 		for j := range x {
-			if want := refHighPass(&ref, float64(in[i+j])); math.Abs(x[j]-want) > 1e-9 {
+			if want := refHighPass(&ref.s2, refHighPass(&ref.s1, float64(in[i+j]))); math.Abs(x[j]-want) > 1e-9 {
 				t.Fatalf("sample %d: %v, want %v", i+j, x[j], want)
 			}
 		}
 		i += n
+	}
+}
+
+// TestHighPassResponse pins what the input filter is for: mains hum and its
+// third harmonic well down, the telephone band and the call-progress tones
+// (350 Hz upwards) kept.
+func TestHighPassResponse(t *testing.T) {
+	gain := func(hz float64) float64 {
+		h := newHighPass(hpCutoffHz, analysisRate)
+		x := make([]float64, analysisRate)
+		for i := range x {
+			x[i] = math.Sin(2 * math.Pi * hz * float64(i) / analysisRate)
+		}
+		h.run(x)
+		var e float64
+		for _, v := range x[analysisRate/2:] { // past the transient
+			e += v * v
+		}
+		return 10 * math.Log10(e/float64(len(x)/2)/0.5)
+	}
+	for _, c := range []struct {
+		hz, lo, hi float64
+	}{
+		{50, -100, -40}, {60, -100, -35}, {150, -100, -15}, {180, -100, -10},
+		{300, -1.2, 0}, {350, -0.5, 0.05}, {440, -0.1, 0.05}, {1000, -0.05, 0.05}, {3400, -0.05, 0.05},
+	} {
+		if g := gain(c.hz); g < c.lo || g > c.hi {
+			t.Errorf("%.0f Hz: gain %.2f dB, want %.2f..%.2f", c.hz, g, c.lo, c.hi)
+		}
 	}
 }
 
@@ -130,7 +159,7 @@ func TestPipelineConditioningAnySplit(t *testing.T) {
 					continue
 				}
 			}
-			want = append(want, refHighPass(&hp, v))
+			want = append(want, refHighPass(&hp.s2, refHighPass(&hp.s1, v)))
 		}
 		for _, chunk := range chunkSizes {
 			p, err := NewPipeline(rate, Config{})
