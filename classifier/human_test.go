@@ -44,16 +44,19 @@ func onHold() *humanScript {
 
 // frame kinds
 const (
-	kMusic       = iota // hold music
-	kSilence            // background between sounds
-	kSpeech             // clean speech with syllable dips
-	kSoM                // speech over music
-	kQuietBed           // music bed gone quiet: background level, but labelled speech
-	kDoubt              // a voice the model is unsure of: speech, but with a music-bed probability
-	kUnsure             // a voice the model gives a small music-bed probability on every frame
-	kLag                // a voice still labelled music: the context window holds the music before the gap
-	kNoise              // line noise at -45 dB, between the words of kNoisySpeech
-	kNoisySpeech        // speech in that noise: 8 frames of voice, 2 dipping to the noise floor
+	kMusic           = iota // hold music
+	kSilence                // background between sounds
+	kSpeech                 // clean speech with syllable dips
+	kSoM                    // speech over music
+	kQuietBed               // music bed gone quiet: background level, but labelled speech
+	kDoubt                  // a voice the model is unsure of: speech, but with a music-bed probability
+	kUnsure                 // a voice the model gives a small music-bed probability on every frame
+	kLag                    // a voice still labelled music: the context window holds the music before the gap
+	kNoise                  // line noise at -45 dB, between the words of kNoisySpeech
+	kNoisySpeech            // speech in that noise: 8 frames of voice, 2 dipping to the noise floor
+	kHeavyNoise             // line noise at -30 dB (10 dB under a voice at -20 dB RMS)
+	kLowSNRSpeech           // a voice in it: 8 frames in 10 at -22 dB, 8 dB over the noise, 2 down in it
+	kLowSNRSyllables        // the same voice with its syllables' level: -22 to -11 dB, 2 frames in 10 down in the noise
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -83,6 +86,16 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.9, -15
 		case kNoise:
 			f.Raw, f.Smoothed, f.EnergyDB = Unknown, Unknown, -45
+		case kHeavyNoise:
+			f.Raw, f.Smoothed, f.EnergyDB = Unknown, Unknown, -30
+		case kLowSNRSpeech:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.95, 0.02, -22
+			if h.n%10 >= 8 {
+				f.EnergyDB = -30
+			}
+		case kLowSNRSyllables:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed = Speech, Speech, 0.98, 0.01
+			f.EnergyDB = [10]float64{-22, -16, -11, -14, -20, -18, -12, -21, -30, -30}[h.n%10]
 		case kNoisySpeech:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -20
 			if h.n%10 >= 8 {
@@ -450,16 +463,39 @@ func TestHumanVoiceHeardAsMusicAtFirst(t *testing.T) {
 	h.wantOne(t, onset, time.Second)
 }
 
-// In line noise the level dips to the floor between words; each word is not
-// a new sound after a clean gap, so its frames are judged, not set aside as
-// an onset transition (which left nothing to judge: words shorter than the
-// transition were never confirmed).
-func TestHumanNoisyWordsAreJudged(t *testing.T) {
-	h := onHold()
-	h.run(kNoise, 2*time.Second)
-	onset := h.at
-	h.run(kNoisySpeech, 3*time.Second)
-	h.wantOne(t, onset, 1500*time.Millisecond)
+// A voice in line noise, after the music stopped.
+func TestHumanVoiceInLineNoise(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		noise, speech int
+		within        time.Duration
+		fast          bool
+	}{
+		// The level dips to the floor between words; each word is not a
+		// new sound after a clean gap, so its frames are judged, not set
+		// aside as an onset transition (which left nothing to judge: words
+		// shorter than the transition were never confirmed).
+		{"words are judged", kNoise, kNoisySpeech, 1500 * time.Millisecond, false},
+		// In white noise 10 dB under the voice, it stands only 8 dB or so
+		// over the noise between its words: at 9 dB (the threshold until
+		// the eighth session) none of its frames counted as speech.
+		{"low SNR voice counts", kHeavyNoise, kLowSNRSpeech, 1500 * time.Millisecond, false},
+		// The fast path asks for syllable dips in the level; in heavy
+		// noise they are shallow (the noise fills them), 11 dB here. At
+		// 15 dB (until the eighth session) such a voice always took the
+		// slow path.
+		{"low SNR voice takes the fast path", kHeavyNoise, kLowSNRSyllables, time.Second, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := onHold()
+			h.run(c.noise, 2*time.Second)
+			onset := h.at
+			h.run(c.speech, 3*time.Second)
+			if d := h.wantOne(t, onset, c.within); c.fast && !d.Evidence.Fast {
+				t.Fatalf("confirmed on the slow path (%+v), want the fast path", d.Evidence)
+			}
+		})
+	}
 }
 
 // A playback cut in when the music stopped, with a lone speech-over-music
