@@ -258,6 +258,7 @@ func (b *biquad) reset() { b.x1, b.x2, b.y1, b.y2 = 0, 0, 0, 0 }
 // highPass is the input high-pass: two biquad sections in cascade.
 type highPass struct{ s1, s2 biquad }
 
+// newHighPass returns a fourth-order Butterworth high-pass at fc Hz for rate fs.
 func newHighPass(fc, fs float64) highPass {
 	return highPass{newBiquadHighPass(fc, fs, hpQ1), newBiquadHighPass(fc, fs, hpQ2)}
 }
