@@ -193,14 +193,8 @@ const (
 	// at 6; 10 keeps a margin.
 	humanFastRangeDB = 10.0
 	// humanFastMaxBed and humanFastMinSpeechProb bound the fast path's mean
-	// music-bed and speech probabilities over the candidate. The bed bound
-	// was 0.05 until the eighth session; after the 250 Hz filter and the
-	// line-noise thresholds, 0.08 found on validation v5-v7 152 of 288
-	// agents within 1 s instead of 148 (248 found instead of 246), on the
-	// voice fold 170 instead of 166, on the music fold 109 instead of 104,
-	// with no false detection added anywhere. 0.10 gained a little more and
-	// let sparse music through once on the music fold.
-	humanFastMaxBed        = 0.08
+	// music-bed and speech probabilities over the candidate.
+	humanFastMaxBed        = 0.05
 	humanFastMinSpeechProb = 0.85
 	// humanOnsetRun: the onset transition (0.2 s) of a sound inside a
 	// playback chain. A candidate's onset is backdated to the start of the

@@ -51,7 +51,6 @@ const (
 	kQuietBed               // music bed gone quiet: background level, but labelled speech
 	kDoubt                  // a voice the model is unsure of: speech, but with a music-bed probability
 	kUnsure                 // a voice the model gives a small music-bed probability on every frame
-	kFaintBed               // a voice with a fainter one (0.07)
 	kLag                    // a voice still labelled music: the context window holds the music before the gap
 	kNoise                  // line noise at -45 dB, between the words of kNoisySpeech
 	kNoisySpeech            // speech in that noise: 8 frames of voice, 2 dipping to the noise floor
@@ -78,11 +77,8 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			if h.n%5 == 4 {
 				f.EnergyDB = -40
 			}
-		case kUnsure, kFaintBed:
+		case kUnsure:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.85, 0.09, -15
-			if kind == kFaintBed {
-				f.PSpeech, f.PMusicBed = 0.9, 0.07
-			}
 			if h.n%5 == 4 {
 				f.EnergyDB = -40
 			}
@@ -389,19 +385,6 @@ func TestHumanUnsureVoiceConfirmed(t *testing.T) {
 	h.run(kUnsure, 3*time.Second)
 	if d := h.wantOne(t, onset, 850*time.Millisecond); d.Evidence.Fast {
 		t.Fatalf("detection %+v on the fast path, want the slow one", d)
-	}
-}
-
-// A fainter bed probability (0.07 on every frame) is common in voices the
-// model never heard and is no sign of music: the fast path takes it (at the
-// 0.05 bound of the seventh session it did not).
-func TestHumanFaintBedVoiceTakesFastPath(t *testing.T) {
-	h := onHold()
-	h.run(kSilence, 600*time.Millisecond)
-	onset := h.at
-	h.run(kFaintBed, 3*time.Second)
-	if d := h.wantOne(t, onset, 700*time.Millisecond); !d.Evidence.Fast {
-		t.Fatalf("detection %+v on the slow path, want the fast one", d)
 	}
 }
 
