@@ -100,29 +100,31 @@ func (p *printer) word(sp []float64) uint16 {
 // reset forgets the previous spectra.
 func (p *printer) reset() { p.e, p.pos = [4][echoBands + 1]float64{}, 0 }
 
-// echoMemory remembers the fingerprints of the last echoFrames frames and
-// whether each is worth comparing (loud enough; see HumanDetector.Process),
-// oldest overwritten first. Only the flags of the last echoQueryFrames are
-// ever read, but one ring for both keeps them in step.
+// echoMemory remembers the fingerprints of the last echoFrames frames,
+// oldest overwritten first, and whether each of the last echoQueryFrames is
+// worth comparing (loud enough; see HumanDetector.Process): only a query
+// reads that, and only of its own frames. A word's flag sits at its slot
+// modulo echoQueryFrames, which echoFrames is a multiple of.
 type echoMemory struct {
 	words [echoFrames]uint16
-	loud  [echoFrames]bool
+	loud  [echoQueryFrames]bool
 	pos   int // next slot
 	n     int // frames stored
 }
 
+// The loud ring stays in step with the words across the wrap only if
+// echoQueryFrames divides echoFrames; otherwise this fails to compile.
+var _ = [1]struct{}{}[echoFrames%echoQueryFrames]
+
 // push stores one frame.
 func (m *echoMemory) push(w uint16, loud bool) {
-	m.words[m.pos], m.loud[m.pos] = w, loud
+	m.words[m.pos], m.loud[m.pos%echoQueryFrames] = w, loud
 	m.pos = (m.pos + 1) % echoFrames
 	m.n = min(m.n+1, echoFrames)
 }
 
-// at returns the frame stored back frames ago (0: the latest).
-func (m *echoMemory) at(back int) (uint16, bool) {
-	i := (m.pos - 1 - back + 2*echoFrames) % echoFrames
-	return m.words[i], m.loud[i]
-}
+// slot returns where the frame stored back frames ago (0: the latest) is.
+func (m *echoMemory) slot(back int) int { return (m.pos - 1 - back + 2*echoFrames) % echoFrames }
 
 // repeat compares the last q frames (at most echoQueryFrames; the ones worth
 // comparing among them) with every earlier stretch of the memory that lies
@@ -136,9 +138,8 @@ func (m *echoMemory) repeat(q int) (float64, int) {
 	var qi [echoQueryFrames]int // offsets (frames back) of the loud query frames
 	nl := 0
 	for back := 0; back < q; back++ {
-		w, loud := m.at(back)
-		if loud {
-			qw[nl], qi[nl] = w, back
+		if i := m.slot(back); m.loud[i%echoQueryFrames] {
+			qw[nl], qi[nl] = m.words[i], back
 			nl++
 		}
 	}
@@ -151,8 +152,7 @@ func (m *echoMemory) repeat(q int) (float64, int) {
 	for shift := max(q, echoMinShift); shift+q <= m.n; shift++ {
 		errs := 0
 		for j := 0; j < nl; j++ {
-			w, _ := m.at(qi[j] + shift)
-			errs += bits.OnesCount16(w ^ qw[j])
+			errs += bits.OnesCount16(m.words[m.slot(qi[j]+shift)] ^ qw[j])
 			if errs >= best {
 				break
 			}

@@ -255,7 +255,9 @@ func newBiquadHighPass(fc, fs, q float64) biquad {
 
 func (b *biquad) reset() { b.x1, b.x2, b.y1, b.y2 = 0, 0, 0, 0 }
 
-// highPass is the input high-pass: two biquad sections in cascade.
+// highPass is the input high-pass: two biquad sections in cascade. The
+// second section's input history is the first's output history, so run
+// keeps only s1's x1, x2; s2's stay zero.
 type highPass struct{ s1, s2 biquad }
 
 // newHighPass returns a fourth-order Butterworth high-pass at fc Hz for rate fs.
@@ -282,7 +284,7 @@ func (h *highPass) run(x []float64) {
 		x[i] = z
 	}
 	p.x1, p.x2, p.y1, p.y2 = px1, px2, py1, py2
-	q.x1, q.x2, q.y1, q.y2 = py1, py2, qy1, qy2
+	q.y1, q.y2 = qy1, qy2
 }
 
 func (h *highPass) reset() { h.s1.reset(); h.s2.reset() }
