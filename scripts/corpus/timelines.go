@@ -33,7 +33,9 @@ func (g *generator) timelines() error {
 	fmt.Fprintln(sf, "file\tstart\tend\tkind\tsource")
 	per := timelinesPerSplit
 	if g.small {
-		per = 4
+		// Six, not four: with corpus-v10's held-out stream, four held-out
+		// calls had no loop call that repeats its announcement to test.
+		per = 6
 	}
 	type job struct {
 		idx, k int
@@ -83,13 +85,13 @@ func (g *generator) timelines() error {
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	// Each version that changed a split's calls changed its stream: the
-	// held-out calls of corpus-v9 are new (0x71e9; those of v5 to v8 were
+	// held-out calls of corpus-v10 are new (0x71ea; those of v5 to v9 were
 	// used to choose between rule settings or scored more than once), the
 	// train calls are those of v4, so train tuning carries over and the
 	// held-out calls are ones no decision has seen.
 	stream := uint64(0x71e4)
 	if split == "heldout" {
-		stream = 0x71e9
+		stream = 0x71ea
 	}
 	r := rand.New(rand.NewPCG(uint64(2000+idx), stream))
 	human := k%4 != 3 // three of four reach a person
