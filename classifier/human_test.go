@@ -57,6 +57,8 @@ const (
 	kHeavyNoise             // line noise at -30 dB (10 dB under a voice at -20 dB RMS)
 	kLowSNRSpeech           // a voice in it: 8 frames in 10 at -22 dB, 8 dB over the noise, 2 down in it
 	kLowSNRSyllables        // the same voice with its syllables' level: -22 to -11 dB, 2 frames in 10 down in the noise
+	kFade                   // the hold music fading out: -22 dB down to -72 dB over the step, labelled music down to -45 dB
+	kLiveMusic              // hold music with its notes' level: -22 dB, every fourth frame -34 dB
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -68,6 +70,17 @@ func (h *humanScript) run(kind int, d time.Duration) {
 		switch kind {
 		case kMusic:
 			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -22
+		case kLiveMusic:
+			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -22
+			if h.n%4 == 3 {
+				f.EnergyDB = -34
+			}
+		case kFade:
+			f.Raw, f.Smoothed, f.PMusicBed = Music, Music, 0.95
+			f.EnergyDB = -22 - 50*float64(i+1)/float64(frames(d))
+			if f.EnergyDB < -45 {
+				f.Raw, f.Smoothed, f.PMusicBed = Silence, Silence, 0
+			}
 		case kSilence:
 			f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
 		case kQuietBed:
@@ -578,4 +591,30 @@ func TestHumanCarriedCandidateNeedsItsOwnVoice(t *testing.T) {
 	h.run(kSoM, time.Second)
 	h.run(kMusic, 5*time.Second)
 	h.wantNone(t, "on a carried candidate whose next sound had the bed under it")
+}
+
+// A track that ends fades out; a person cuts the music off. A voice in the
+// silence after a fade is the hold system's (an announcement between
+// tracks), a playback until a pause longer than a playback's own; the
+// voice after that pause is judged as usual. TestHumanFastAfterCleanStop is
+// the same voice after a cut.
+func TestHumanFadeOutIsPlayback(t *testing.T) {
+	h := onHold()
+	h.run(kLiveMusic, 3*time.Second)
+	h.run(kFade, 1500*time.Millisecond)
+	h.run(kSilence, time.Second)
+	h.run(kSpeech, 3*time.Second)
+	h.wantNone(t, "on a voice after the music faded out")
+	h.run(kSilence, time.Second)
+	onset := h.at
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, 700*time.Millisecond)
+
+	// The same music cut off: the first voice is the person.
+	h = onHold()
+	h.run(kLiveMusic, 3*time.Second)
+	h.run(kSilence, time.Second)
+	onset = h.at
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, 700*time.Millisecond)
 }

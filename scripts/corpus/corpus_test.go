@@ -144,7 +144,7 @@ func TestSegmentsAgreeWithTimelines(t *testing.T) {
 
 // A held-out call marked loop plays one announcement every time, as a real
 // hold loop does; the others may vary it. Train calls never loop (they stay
-// those of corpus-v4).
+// those of corpus-v4, but for where half of them start their music).
 func TestLoopCallsRepeatOneAnnouncement(t *testing.T) {
 	out := shared(t)
 	sources := map[string]map[string]int{}

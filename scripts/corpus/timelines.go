@@ -87,8 +87,10 @@ func (g *generator) writeTimeline(idx, k int, split string) (string, []string, e
 	// Each version that changed a split's calls changed its stream: the
 	// held-out calls of corpus-v10 are new (0x71ea; those of v5 to v9 were
 	// used to choose between rule settings or scored more than once), the
-	// train calls are those of v4, so train tuning carries over and the
-	// held-out calls are ones no decision has seen.
+	// train calls are those of v4 (since v11 half of them start their music
+	// near the end of its file, see timeline), so train tuning carries over
+	// and the held-out calls are ones no decision has seen. v11 left the
+	// held-out calls as v10 made them.
 	stream := uint64(0x71e4)
 	if split == "heldout" {
 		stream = 0x71ea
@@ -96,7 +98,7 @@ func (g *generator) writeTimeline(idx, k int, split string) (string, []string, e
 	r := rand.New(rand.NewPCG(uint64(2000+idx), stream))
 	human := k%4 != 3 // three of four reach a person
 	var segs []tlSegment
-	s, onset, desc, err := g.timeline(r, split, human, &segs)
+	s, onset, desc, err := g.timeline(r, idx, split, human, &segs)
 	if err != nil {
 		return "", nil, err
 	}
@@ -136,7 +138,7 @@ const (
 
 var annNames = []string{"over", "ducked", "stopped"}
 
-func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlSegment) ([]int16, int, string, error) {
+func (g *generator) timeline(r *rand.Rand, idx int, split string, human bool, segs *[]tlSegment) ([]int16, int, string, error) {
 	var s []int16
 	sec := func(x float64) int { return int(x * rate) }
 	add := func(x []int16) { s = append(s, x...) }
@@ -173,13 +175,28 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlS
 	announcer := pick(r, g.announcers[split])
 	// Half the held-out calls (since corpus-v9) loop one announcement, as
 	// most real hold systems do: the same recording every time. The train
-	// calls draw nothing here, so they stay those of v4.
+	// calls draw nothing here, so they stay those of v4 (but see crosses).
 	loop := split == "heldout" && r.IntN(2) == 0
 	holdLen := uni(20, 45)
 	if !human {
 		holdLen = uni(45, 70)
 	}
 	mpos := r.IntN(len(m.samples) / 2)
+	// Since corpus-v11, half the train calls start their music 6-35 s of
+	// music before the end of its file, so the hold crosses the end (the
+	// fade-out, the digital silence after it and before the start) as a
+	// hold class playing its files does. Held-out calls on the short
+	// held-out file crossed it all along; calls on the long files never
+	// did, so no train call had. A stream of its own decides, so every
+	// other draw of a train call stays as it was.
+	crosses := false
+	if split == "train" {
+		x := rand.New(rand.NewPCG(uint64(idx), 0xb011))
+		if x.IntN(2) == 0 {
+			crosses = true
+			mpos = len(m.samples) - sec(6+29*x.Float64())
+		}
+	}
 	music := func(n int, db float64) []int16 {
 		out := make([]int16, n)
 		for i := range out {
@@ -228,6 +245,9 @@ func (g *generator) timeline(r *rand.Rand, split string, human bool, segs *[]tlS
 	loopTag := ""
 	if loop {
 		loopTag = ",loop"
+	}
+	if crosses {
+		loopTag += ",crosses-end"
 	}
 	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s%s)", m.name, annNames[style], nAnn, announcer.name, loopTag)
 	if !human {
