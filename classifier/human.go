@@ -263,7 +263,9 @@ const (
 	// level down to humanFadeDepthDB under it (or to the background, if
 	// that is higher); a cut takes a frame or two. The running level is
 	// kept over the hold audio's frames humanAboveFloorDB over the floor,
-	// with a time constant of humanMusicLevelFrames (1 s); taken over its
+	// with a time constant of humanMusicLevelFrames (1 s), from before the
+	// hold was detected too (a fade can end the music that made it); taken
+	// only once armed: one more false detection on each fold. Taken over its
 	// steadier frames too, fades went unseen a little more often on the
 	// folds. Only when the music stood humanFadeRangeDB over the
 	// background: in heavy noise, quiet passages of the music reach the
@@ -278,11 +280,11 @@ const (
 	// of their music file): validation v5-v7 1 false detection instead of
 	// 12, 251 agents found instead of 246, 153 within 1 s instead of 148
 	// (two pink20 agents lost: quiet music before the cut looked like a
-	// fade); train 2 false instead of 4; music fold 8 instead of 14; voice
-	// fold 7 as before; on the v4 train calls, which cross no file's end,
-	// nothing changes. 15 frames cost agents (154 within 1 s on the voice
-	// fold instead of 168); 25-35 frames and 24-30 dB of depth measured
-	// the same; 18 or 26 dB of range, or also asking the level to fall
+	// fade); train 2 false instead of 4; music fold 7 instead of 14; voice
+	// fold 6 instead of 7; on the v4 train calls, which cross no file's end,
+	// nothing changes. With the 4 s and 6 s limits, 15 frames cost agents
+	// (154 within 1 s on the voice fold instead of 168); 25-35 frames and
+	// 24-30 dB of depth measured the same; 18 or 26 dB of range, or also asking the level to fall
 	// 6-10 dB across the fade, cost false detections on the folds.
 	humanFadeFrames       = 25
 	humanFadeDepthDB      = 30.0
@@ -361,6 +363,9 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// lost ones have all-zero prints that would match any other quiet.
 	d.echo.push(f.Print, loud && f.EnergyDB >= echoMinDB)
 	if !d.armed {
+		if loud && (f.Raw == Music && f.Smoothed == Music || f.Raw == Speech && f.MusicUnder) {
+			d.followMusic(f.EnergyDB)
+		}
 		return Detection{}, false
 	}
 	if d.fired {
@@ -419,10 +424,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	bedHeard := som || (f.Raw == Music && f.Smoothed == Music && !trans)
 	d.sinceHold = satInc(d.sinceHold)
 	if bedHeard && loud {
-		if d.musicLevel == 0 {
-			d.musicLevel = f.EnergyDB
-		}
-		d.musicLevel += (f.EnergyDB - d.musicLevel) / humanMusicLevelFrames
+		d.followMusic(f.EnergyDB)
 	}
 	switch {
 	case bedHeard:
@@ -751,4 +753,12 @@ func satInc(n int) int {
 		return n + 1
 	}
 	return n
+}
+
+// followMusic moves the music's running level (see humanFadeFrames).
+func (d *HumanDetector) followMusic(e float64) {
+	if d.musicLevel == 0 {
+		d.musicLevel = e
+	}
+	d.musicLevel += (e - d.musicLevel) / humanMusicLevelFrames
 }
