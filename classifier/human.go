@@ -116,7 +116,8 @@ type HumanDetector struct {
 	uttSpeech, uttBed int
 	// levels holds the frame levels of the last few seconds (levelN
 	// frames so far) and musicLevel the running level of the loud hold
-	// audio, for fadedOut.
+	// audio (0 until some is heard: no frame is at full scale), for
+	// fadedOut.
 	levels     [humanLevelFrames]float64
 	levelN     int
 	musicLevel float64
@@ -259,34 +260,37 @@ const (
 	// silence after the fade, and that voice after a clean stop is
 	// acoustically a person answering. So a sound that follows a fade-out
 	// is a playback chain (see fadedOut). A fade: the level took at least
-	// humanFadeFrames (0.5 s) to go from 6 dB under the music's running
-	// level down to humanFadeDepthDB under it (or to the background, if
-	// that is higher); a cut takes a frame or two. The running level is
-	// kept over the hold audio's frames humanAboveFloorDB over the floor,
-	// with a time constant of humanMusicLevelFrames (1 s), from before the
-	// hold was detected too (a fade can end the music that made it); taken
-	// only once armed: one more false detection on each fold. Taken over its
-	// steadier frames too, fades went unseen a little more often on the
-	// folds. Only when the music stood humanFadeRangeDB over the
-	// background: in heavy noise, quiet passages of the music reach the
+	// humanFadeFrames (0.5 s) to go from humanFadeTopDB under the music's
+	// running level down to humanFadeDepthDB under it (or to the
+	// background, if that is higher); a cut takes a frame or two.
+	//
+	// The running level follows the hold audio's frames humanAboveFloorDB
+	// over the floor, with a time constant of humanMusicLevelFrames (1 s),
+	// from before the hold was detected too, since a fade can end the very
+	// music that made it (followed only once armed: one more false
+	// detection on each fold; followed over the music's steadier frames
+	// too: fades went unseen a little more often on the folds). The check
+	// applies only when the music stood humanFadeRangeDB over the
+	// background: in heavier noise, quiet passages of the music reach the
 	// noise, and every stop would look like a fade. The last hold audio
 	// must be at most humanFadeHoldFrames (5 s) before the sound, and the
 	// search looks humanFadeLookFrames (8 s) back: a track's fade and the
-	// silence after it take 4-5 s, and 4 s and 6 s left 4 of the
-	// validation false detections below (announcements late in that
-	// silence).
+	// silence after it take 4-5 s (with 4 s and 6 s, announcements late in
+	// that silence made 4 more validation false detections).
 	//
 	// Ninth session, with corpus-v11 (half the train calls cross the end
 	// of their music file): validation v5-v7 1 false detection instead of
 	// 12, 251 agents found instead of 246, 153 within 1 s instead of 148
 	// (two pink20 agents lost: quiet music before the cut looked like a
 	// fade); train 2 false instead of 4; music fold 7 instead of 14; voice
-	// fold 6 instead of 7; on the v4 train calls, which cross no file's end,
-	// nothing changes. With the 4 s and 6 s limits, 15 frames cost agents
-	// (154 within 1 s on the voice fold instead of 168); 25-35 frames and
-	// 24-30 dB of depth measured the same; 18 or 26 dB of range, or also asking the level to fall
-	// 6-10 dB across the fade, cost false detections on the folds.
+	// fold 6 instead of 7; on the v4 train calls, which cross no file's
+	// end, nothing changes. With the 4 s and 6 s limits: 15 frames cost
+	// agents (154 within 1 s on the voice fold instead of 168); 25-35
+	// frames and 24-30 dB of depth measured the same; 18 or 26 dB of
+	// range, or also asking the level to fall 6-10 dB across the fade,
+	// cost false detections on the folds.
 	humanFadeFrames       = 25
+	humanFadeTopDB        = 6.0
 	humanFadeDepthDB      = 30.0
 	humanFadeRangeDB      = 22.0
 	humanFadeHoldFrames   = 250
@@ -679,7 +683,7 @@ func (d *HumanDetector) fadedOut(fl float64) bool {
 		return false
 	}
 	low := max(fl+humanQuietDB, d.musicLevel-humanFadeDepthDB)
-	high := d.musicLevel - 6
+	high := d.musicLevel - humanFadeTopDB
 	i := d.levelN - d.loudRun - 1 // the last frame before this sound
 	stop := i - humanFadeLookFrames
 	for ; i > stop && d.levels[i%humanLevelFrames] < low; i-- {
