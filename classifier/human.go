@@ -55,8 +55,6 @@ type HumanDetector struct {
 	gapBefore  int     // quiet frames right before the candidate's onset
 	eSum       float64
 	musicAfter int
-	floorRing  [floorFrames]float64
-	floorPos   int
 	loudRun    int           // consecutive frames above the floor by humanAboveFloorDB
 	loudStart  time.Duration // first frame of that run
 	runGap     int           // quietSince when the run began; 0 once hold audio is heard in it
@@ -115,9 +113,9 @@ type HumanDetector struct {
 	carried           bool
 	uttSpeech, uttBed int
 	// levels holds the frame levels of the last few seconds (levelN
-	// frames so far) and musicLevel the running level of the loud hold
-	// audio (0 until some is heard: no frame is at full scale), for
-	// fadedOut.
+	// frames so far), for floor and fadedOut; musicLevel is the running
+	// level of the loud hold audio (0 until some is heard: no frame is at
+	// full scale).
 	levels     [humanLevelFrames]float64
 	levelN     int
 	musicLevel float64
@@ -278,9 +276,9 @@ const (
 	// silence after it take 4-5 s (with 4 s and 6 s, announcements late in
 	// that silence made 4 more validation false detections).
 	//
-	// Ninth session, with corpus-v11 (half the train calls cross the end
-	// of their music file): validation v5-v7 1 false detection instead of
-	// 12, 251 agents found instead of 246, 153 within 1 s instead of 148
+	// Ninth session, with corpus-v11 (55 of the 128 train calls cross the
+	// end of their music file): validation v5-v7 1 false detection instead of
+	// 12, 252 agents found instead of 246, 153 within 1 s instead of 148
 	// (two pink20 agents lost: quiet music before the cut looked like a
 	// fade); train 2 false instead of 4; music fold 7 instead of 14; voice
 	// fold 6 instead of 7; on the v4 train calls, which cross no file's
@@ -302,18 +300,24 @@ const (
 	humanLevelFrames = 512
 )
 
-// floor returns the lowest frame level of the recent past.
-func (d *HumanDetector) floor(e float64) float64 {
-	d.floorRing[d.floorPos] = e
-	d.floorPos = (d.floorPos + 1) % floorFrames
-	m := d.floorRing[0]
-	for _, v := range d.floorRing[1:] {
-		if v < m {
-			m = v
-		}
+// floor returns the lowest frame level of the last floorFrames frames
+// (fewer at the start of a call), the latest included.
+func (d *HumanDetector) floor() float64 {
+	n := min(d.levelN, floorFrames)
+	start := (d.levelN - n) % humanLevelFrames
+	first := d.levels[start:min(start+n, humanLevelFrames)]
+	m := first[0]
+	for _, v := range first[1:] {
+		m = min(m, v)
+	}
+	for _, v := range d.levels[:n-len(first)] { // the part that wrapped
+		m = min(m, v)
 	}
 	return m
 }
+
+// floor reads its frames from levels, which must hold that many.
+var _ [humanLevelFrames - floorFrames]struct{}
 
 // NewHumanDetector returns a detector with the given thresholds.
 func NewHumanDetector(minSpeech time.Duration, maxMusicShare, minConf float64) *HumanDetector {
@@ -359,17 +363,17 @@ type HumanFrame struct {
 
 // Process advances one frame and returns a detection when one is made.
 func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
-	fl := d.floor(f.EnergyDB)
 	d.levels[d.levelN%humanLevelFrames] = f.EnergyDB
 	d.levelN++
+	fl := d.floor()
 	loud := f.EnergyDB >= fl+humanAboveFloorDB
 	// Only sound worth comparing goes into a query: near-silent frames and
 	// lost ones have all-zero prints that would match any other quiet.
 	d.echo.push(f.Print, loud && f.EnergyDB >= echoMinDB)
+	if loud && (f.Raw == Music && f.Smoothed == Music || f.Raw == Speech && f.MusicUnder) {
+		d.followMusic(f.EnergyDB)
+	}
 	if !d.armed {
-		if loud && (f.Raw == Music && f.Smoothed == Music || f.Raw == Speech && f.MusicUnder) {
-			d.followMusic(f.EnergyDB)
-		}
 		return Detection{}, false
 	}
 	if d.fired {
@@ -427,9 +431,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	speechy := f.Raw == Speech && loud && !som
 	bedHeard := som || (f.Raw == Music && f.Smoothed == Music && !trans)
 	d.sinceHold = satInc(d.sinceHold)
-	if bedHeard && loud {
-		d.followMusic(f.EnergyDB)
-	}
 	switch {
 	case bedHeard:
 		d.quietSince, d.sinceHold = 0, 0

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -90,7 +91,8 @@ func (g *generator) writeTimeline(idx, k int, split string) (string, []string, e
 	// train calls are those of v4 (since v11 half of them start their music
 	// near the end of its file, see timeline), so train tuning carries over
 	// and the held-out calls are ones no decision has seen. v11 left the
-	// held-out calls as v10 made them.
+	// held-out calls as v10 made them, and v12 changed only descriptions
+	// (file-end@ times).
 	stream := uint64(0x71e4)
 	if split == "heldout" {
 		stream = 0x71ea
@@ -183,23 +185,27 @@ func (g *generator) timeline(r *rand.Rand, idx int, split string, human bool, se
 	}
 	mpos := r.IntN(len(m.samples) / 2)
 	// Since corpus-v11, half the train calls start their music 6-35 s of
-	// music before the end of its file, so the hold crosses the end (the
-	// fade-out, the digital silence after it and before the start) as a
-	// hold class playing its files does. Held-out calls on the short
-	// held-out file crossed it all along; calls on the long files never
-	// did, so no train call had. A stream of its own decides, so every
+	// music before the end of its file, so that most of their holds cross
+	// the end (the fade-out, the digital silence after it and before the
+	// start) as a hold class playing its files does. Held-out calls on the
+	// short held-out file crossed it all along; calls on the long files
+	// never did, so no train call had. A stream of its own decides, so every
 	// other draw of a train call stays as it was.
-	crosses := false
 	if split == "train" {
 		x := rand.New(rand.NewPCG(uint64(idx), 0xb011))
 		if x.IntN(2) == 0 {
-			crosses = true
 			mpos = len(m.samples) - sec(6+29*x.Float64())
 		}
 	}
+	// ends records when (seconds into the call) the music crossed the end
+	// of its file, for the call's description.
+	var ends []string
 	music := func(n int, db float64) []int16 {
 		out := make([]int16, n)
 		for i := range out {
+			if (mpos+i)%len(m.samples) == 0 && mpos+i > 0 {
+				ends = append(ends, fmt.Sprintf("%.2f", float64(len(s)+i)/rate))
+			}
 			out[i] = m.samples[(mpos+i)%len(m.samples)]
 		}
 		mpos += n
@@ -246,8 +252,8 @@ func (g *generator) timeline(r *rand.Rand, idx int, split string, human bool, se
 	if loop {
 		loopTag = ",loop"
 	}
-	if crosses {
-		loopTag += ",crosses-end"
+	if len(ends) > 0 {
+		loopTag += ",file-end@" + strings.Join(ends, "@")
 	}
 	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s%s)", m.name, annNames[style], nAnn, announcer.name, loopTag)
 	if !human {
