@@ -127,7 +127,7 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 	}
 	fn := float64(n)
 	mean := func(s float64) float64 { return s / fn }
-	std := func(s, s2 float64) float64 { return math.Sqrt(math.Max(0, s2/fn-(s/fn)*(s/fn))) }
+	std := func(s, s2 float64) float64 { return math.Sqrt(max(0, s2/fn-(s/fn)*(s/fn))) }
 	meanE := mean(sE)
 
 	// Pauses, floor and median of the energy.
@@ -155,7 +155,7 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 		}
 		if r.pitch > 0 && prevPitch > 0 {
 			d := math.Abs(r.lpitch - prevL)
-			jump += math.Min(d, 3)
+			jump += min(d, 3)
 			jumps++
 			if d < steadyST {
 				steadyN++
@@ -164,7 +164,7 @@ func (c *ContextWindow) Push(f Features) ([]float64, float64) {
 			} else {
 				run = 0
 			}
-			lvl += math.Min(math.Abs(r.e-prevE), 6)
+			lvl += min(math.Abs(r.e-prevE), 6)
 		} else {
 			run = 0
 		}

@@ -105,7 +105,7 @@ func (d *DTMFDetector) steady(fe *FeatureExtractor) bool {
 		for _, v := range fe.buf[b*n : (b+1)*n] {
 			e[b] += v * v
 		}
-		maxE = math.Max(maxE, e[b])
+		maxE = max(maxE, e[b])
 	}
 	if maxE == 0 {
 		return false

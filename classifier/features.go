@@ -193,9 +193,10 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 	// analysis band's sums each add in the same order as a loop of their
 	// own, but as independent chains in one loop the CPU overlaps them.
 	//
-	// The log of the geometric mean is taken of products of 16 bins at a
-	// time (each bin is 1e-3..~1e14, so a product stays within float64):
-	// 13 logarithms instead of 200.
+	// The log of the geometric mean is taken of one running product: every
+	// 16 bins (each bin is 1e-3..~1e14, so 16 of them stay within float64)
+	// its binary exponent moves into an integer, so one logarithm serves
+	// all 200 bins.
 	var total, wide, band, logSum, cen float64
 	sp := f.Spectrum[:]
 	k := 0
@@ -207,7 +208,7 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 		total += p
 		wide += p
 	}
-	prod, np := 1.0, 0
+	prod, np, exp2 := 1.0, 0, 0
 	for ; k <= f.bandHi; k++ {
 		p := sp[k]
 		total += p
@@ -216,11 +217,11 @@ func (f *FeatureExtractor) Process(frame []float64) Features {
 		cen += p * float64(k)
 		prod *= p + 1e-3
 		if np++; np == 16 {
-			logSum += math.Log(prod)
-			prod, np = 1, 0
+			m, e := math.Frexp(prod)
+			prod, np, exp2 = m, 0, exp2+e
 		}
 	}
-	logSum += math.Log(prod)
+	logSum = math.Log(prod) + float64(exp2)*math.Ln2
 	for ; k <= f.wideHi; k++ {
 		p := sp[k]
 		total += p

@@ -97,7 +97,7 @@ func (m *ModelParams) forward(x *[NumContextFeatures]float64, h *[modelHidden]fl
 			z += m.W2[k][j] * hv
 		}
 		out[k] = z
-		maxZ = math.Max(maxZ, z)
+		maxZ = max(maxZ, z)
 	}
 	var sum float64
 	for k := range out {
@@ -182,7 +182,7 @@ func TrainModel(xs [][]float64, ys []int, o TrainOptions) *ModelParams {
 		lr := o.Rate * (1 - 0.9*float64(ep)/float64(o.Epochs))
 		for _, idx := range order {
 			for i := range x {
-				x[i] = math.Max(-8, math.Min(8, (xs[idx][i]-m.Mean[i])/m.Std[i]))
+				x[i] = max(-8, min(8, (xs[idx][i]-m.Mean[i])/m.Std[i]))
 			}
 			m.forward(&x, &h, &p)
 			y := ys[idx]
