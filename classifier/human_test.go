@@ -59,6 +59,7 @@ const (
 	kLowSNRSyllables        // the same voice with its syllables' level: -22 to -11 dB, 2 frames in 10 down in the noise
 	kFade                   // the hold music fading out: -22 dB down to -72 dB over the step, labelled music down to -45 dB
 	kLiveMusic              // hold music with its notes' level: -22 dB, every fourth frame -34 dB
+	kSoMGaps                // a voice the model hears over music, 3 frames in 5, whose gaps fall to the background (-70 dB)
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -113,6 +114,14 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -20
 			if h.n%10 >= 8 {
 				f.EnergyDB = -45
+			}
+		case kSoMGaps:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -15
+			switch h.n % 5 {
+			case 0, 1, 2:
+				f.MusicUnder, f.PMusicBed = true, 0.9
+			case 4:
+				f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
 			}
 		case kSpeech, kSoM:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed = Speech, Speech, 0.98, 0.01
@@ -617,4 +626,37 @@ func TestHumanFadeOutIsPlayback(t *testing.T) {
 	onset = h.at
 	h.run(kSpeech, 2*time.Second)
 	h.wantOne(t, onset, 700*time.Millisecond)
+}
+
+// An agent the model hears over music on most frames, after the music
+// stopped and a pause longer than any inside a playback: the gaps between
+// the words fall back to the background, so no bed plays under the voice,
+// and the model's speech-over-music labels are overruled.
+func TestHumanVoiceHeardOverMusicWithSilentGaps(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 800*time.Millisecond)
+	onset := h.at
+	h.run(kSoMGaps, 3*time.Second)
+	h.wantOne(t, onset, 2*time.Second)
+}
+
+// The same voice after a pause as short as a recording's own lead-in (an
+// announcement cut in when the music stopped): the labels stand.
+func TestHumanNotOnVoiceHeardOverMusicAfterShortGap(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 400*time.Millisecond)
+	h.run(kSoMGaps, 3*time.Second)
+	h.run(kMusic, 5*time.Second)
+	h.wantNone(t, "on a voice heard over music 0.4 s after the music")
+}
+
+// An announcement over music that starts after a pause in the music: the
+// gaps between its words are filled by the bed (kSoM dips to -40 dB, 30 dB
+// over the silence before), so nothing is overruled.
+func TestHumanNotOnAnnouncementOverMusicAfterPause(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 800*time.Millisecond)
+	h.run(kSoM, 4*time.Second)
+	h.run(kMusic, 5*time.Second)
+	h.wantNone(t, "on an announcement over music after a pause")
 }
