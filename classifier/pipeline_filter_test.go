@@ -215,3 +215,32 @@ func BenchmarkRefDecimatorFrame(b *testing.B) {
 		}
 	}
 }
+
+// The decimator's promise (see decimator): the telephone band passes flat,
+// and what would fold into it from above 4.6 kHz is at least 30 dB down.
+func TestDecimatorResponse(t *testing.T) {
+	d := newDecimator()
+	var full [decTaps]float64
+	for i := range d.h {
+		full[i], full[decTaps-1-i] = d.h[i], d.h[i]
+	}
+	gain := func(hz float64) float64 {
+		var re, im float64
+		for i, v := range full {
+			w := 2 * math.Pi * hz / 16000 * float64(i)
+			re += v * math.Cos(w)
+			im -= v * math.Sin(w)
+		}
+		return 10 * math.Log10(re*re+im*im)
+	}
+	for hz := 100.0; hz <= 3400; hz += 100 {
+		if g := gain(hz); g < -0.5 || g > 0.1 {
+			t.Errorf("%.0f Hz: %.2f dB, want within 0.5 dB of unity", hz, g)
+		}
+	}
+	for hz := 4600.0; hz <= 8000; hz += 50 {
+		if g := gain(hz); g > -30 {
+			t.Errorf("%.0f Hz: %.1f dB, want at least 30 dB down (it folds to %.0f Hz)", hz, g, 8000-hz)
+		}
+	}
+}
