@@ -234,7 +234,7 @@ const (
 	// instead of 122), train 84 instead of 81; no false detection added
 	// anywhere. Counting any background frame in the candidate (a pause
 	// too), and re-judging the share after the wait instead of giving up,
-	// each confirmed a music bed in the unit tests. After pauses of 0.6 s
+	// each confirmed music in the unit tests. After pauses of 0.6 s
 	// instead of 0.7 s, a train announcement over the quiet start of its
 	// music file in white noise (the bed under the noise) was taken for a
 	// person. A count of 2-5 frames and a wait of 1.5-2 s scored the same
