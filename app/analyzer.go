@@ -14,8 +14,11 @@ type ClassifierAnalyzer struct {
 
 var _ AudioAnalyzer = (*ClassifierAnalyzer)(nil)
 
-// NewClassifierAnalyzer returns the factory main passes as EngineConfig.Analyzer.
+// NewClassifierAnalyzer returns the factory main passes as EngineConfig.Analyzer. Its
+// pipelines are live ones (classifier.Config.Live): the engine records segments from the
+// frames as they come, so the pipeline keeps none and a long hold costs no memory.
 func NewClassifierAnalyzer(cfg classifier.Config) AnalyzerFactory {
+	cfg.Live = true
 	return func(sampleRate int) (AudioAnalyzer, error) {
 		p, err := classifier.NewPipeline(sampleRate, cfg)
 		if err != nil {

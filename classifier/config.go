@@ -54,6 +54,12 @@ type Config struct {
 	HumanMinSpeech     time.Duration // see DefaultHumanMinSpeech
 	HumanMaxMusicShare float64       // see DefaultHumanMaxMusicShare
 	HumanMinConfidence float64       // see DefaultHumanMinConfidence
+	// Live is for a call's pipeline, whose consumer takes each segment from
+	// Result.Closed as it closes: closed segments are then not kept, so the
+	// memory of an hours-long hold stays flat and a label change allocates
+	// nothing (Segments returns only the open one). Off, every segment is
+	// kept for Segments, as a file's timeline needs.
+	Live bool
 }
 
 // withDefaults fills zero fields with the named defaults.

@@ -62,6 +62,7 @@ func NewPipeline(sampleRate int, cfg Config) (*Pipeline, error) {
 	if sampleRate == 16000 {
 		p.dec = newDecimator()
 	}
+	p.sm.Forget = cfg.Live
 	return p, nil
 }
 

@@ -305,6 +305,44 @@ func TestSteadyStateDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// A live pipeline (a call's) keeps no closed segment: a long hold with
+// label changes every few frames allocates nothing per frame and its
+// Segments stay the open one, while each segment still comes out in
+// Result.Closed as it closes.
+func TestLivePipelineKeepsNoSegments(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		p, _ := NewPipeline(8000, Config{Live: live})
+		r := rand.New(rand.NewPCG(9, 10))
+		tone := sine([]float64{440}, 8000, 1, -15, 0)
+		quiet := make([]int16, 8000)
+		loud := noise(r, 8000, -15)
+		closed := 0
+		feed := func() {
+			for _, s := range [][]int16{tone, quiet, loud, quiet} {
+				for i := 0; i+160 <= len(s); i += 160 {
+					if p.Process(s[i:i+160]).Closed != nil {
+						closed++
+					}
+				}
+			}
+		}
+		feed()
+		allocs := testing.AllocsPerRun(5, feed)
+		if closed < 8 {
+			t.Fatalf("live %v: %d segments closed, want the label to change", live, closed)
+		}
+		kept := len(p.Segments())
+		switch {
+		case live && kept != 1:
+			t.Errorf("live: %d segments kept, want only the open one", kept)
+		case live && allocs != 0:
+			t.Errorf("live: %.1f allocations per 4 s of changing audio, want 0", allocs)
+		case !live && kept < closed:
+			t.Errorf("not live: %d segments kept of %d closed", kept, closed)
+		}
+	}
+}
+
 func FuzzPipeline(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3}, uint16(160), false)
 	f.Add(make([]byte, 4000), uint16(320), true)
@@ -338,7 +376,7 @@ func FuzzPipeline(f *testing.F) {
 }
 
 func benchPipeline(b *testing.B, rate int) {
-	p, _ := NewPipeline(rate, Config{})
+	p, _ := NewPipeline(rate, Config{Live: true}) // as a call runs it
 	r := rand.New(rand.NewPCG(7, 8))
 	n := rate / 50
 	// Speech-like input: real prompt if present, else noise bursts.

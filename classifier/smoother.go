@@ -7,6 +7,9 @@ import "time"
 // backdated to the first of those frames. DTMF needs only dtmfMinFrames.
 type Smoother struct {
 	MinFrames int
+	// Forget: closed segments are only returned by Push and Force, not kept
+	// for Segments (see Config.Live).
+	Forget bool
 
 	cur        Segment // open segment (Label "" before the first frame)
 	confSum    float64
@@ -30,7 +33,7 @@ func NewSmoother(minFrames int) *Smoother {
 
 // Reset drops all segments.
 func (s *Smoother) Reset() {
-	*s = Smoother{MinFrames: s.MinFrames, closed: s.closed[:0]}
+	*s = Smoother{MinFrames: s.MinFrames, Forget: s.Forget, closed: s.closed[:0]}
 }
 
 // Current returns the label of the open segment and its mean confidence.
@@ -138,7 +141,9 @@ func (s *Smoother) switchTo(l Label, start, end time.Duration, conf float64, kin
 	if old.End <= old.Start {
 		return nil
 	}
-	s.closed = append(s.closed, old)
+	if !s.Forget {
+		s.closed = append(s.closed, old)
+	}
 	s.lastClosed = old
 	return &s.lastClosed
 }
