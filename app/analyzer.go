@@ -72,6 +72,10 @@ func evidenceMap(d classifier.Detection) map[string]any {
 		// Set when the voice came right after a playback and was let through
 		// because its pitch differs from the playback's by this many semitones.
 		"voice_change_st": round1(e.VoiceChangeST),
+		// Set instead when that playback was a recording heard before in the
+		// call and the voice did not go on as it had (share of differing
+		// fingerprint bits; above 0.42 it is another voice).
+		"replay_diverged_ber": round3(e.ReplayDivergedBER),
 		// How close the speech came to audio heard earlier in the call
 		// (share of differing fingerprint bits; about 0.4 when unrelated,
 		// 1 when too little to compare): a replayed recording is vetoed at

@@ -126,6 +126,28 @@ func (m *echoMemory) push(w uint16, loud bool) {
 // slot returns where the frame stored back frames ago (0: the latest) is.
 func (m *echoMemory) slot(back int) int { return (m.pos - 1 - back + 2*echoFrames) % echoFrames }
 
+// at returns the share of differing bits between the last q frames (at most
+// echoQueryFrames; the ones worth comparing among them) and the frames shift
+// earlier, and how many frames it compared: one alignment, where repeat
+// searches them all. It is 1, 0 when the memory does not reach that far.
+func (m *echoMemory) at(q, shift int) (float64, int) {
+	q = min(q, echoQueryFrames, m.n)
+	if shift < 1 || shift+q > m.n {
+		return 1, 0
+	}
+	errs, nl := 0, 0
+	for back := 0; back < q; back++ {
+		if i := m.slot(back); m.loud[i%echoQueryFrames] {
+			errs += bits.OnesCount16(m.words[m.slot(back+shift)] ^ m.words[i])
+			nl++
+		}
+	}
+	if nl == 0 {
+		return 1, 0
+	}
+	return float64(errs) / float64(nl*echoBands), nl
+}
+
 // repeat compares the last q frames (at most echoQueryFrames; the ones worth
 // comparing among them) with every earlier stretch of the memory that lies
 // echoMinShift or more back, and returns the lowest share of differing bits

@@ -75,6 +75,29 @@ func TestEchoNeedsEnoughToCompare(t *testing.T) {
 	}
 }
 
+// at compares one alignment: a stretch played again matches at the shift
+// it was played at and at no other, only its loud frames count, and a shift
+// past the memory compares nothing.
+func TestEchoAt(t *testing.T) {
+	var m echoMemory
+	for i := 0; i < 2000; i++ {
+		w := printOf(i)
+		if i >= 1500 {
+			w = printOf(i - 700) // the stretch heard 700 frames earlier, again
+		}
+		m.push(w, i%5 != 0)
+	}
+	if ber, n := m.at(echoQueryFrames, 700); ber != 0 || n != 40 {
+		t.Errorf("at the replay's shift: BER %.3f over %d frames, want 0 over the 40 loud ones of 50", ber, n)
+	}
+	if ber, n := m.at(echoQueryFrames, 701); ber < 0.4 || ber > 0.6 || n != 40 {
+		t.Errorf("one frame off: BER %.3f over %d frames, want about 0.5 (unrelated words)", ber, n)
+	}
+	if ber, n := m.at(echoQueryFrames, 1990); ber != 1 || n != 0 {
+		t.Errorf("past the memory: BER %.3f over %d frames, want 1 over none", ber, n)
+	}
+}
+
 // The search runs once per candidate decision over the whole memory.
 func BenchmarkEchoRepeat(b *testing.B) {
 	var m echoMemory

@@ -660,3 +660,45 @@ func TestHumanNotOnAnnouncementOverMusicAfterPause(t *testing.T) {
 	h.run(kMusic, 5*time.Second)
 	h.wantNone(t, "on an announcement over music after a pause")
 }
+
+// A hold loop plays its announcement again. The second time, the chain it
+// starts is known: when it pauses, what follows is compared with how the
+// recording went on the first time, not by pitch. Its own next sentence
+// matches and the chain goes on; a person answering in the same pitch right
+// after it does not match, and is found on the voice's first words.
+func TestHumanReplayedRecordingDecidesTheProbe(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		person bool
+	}{{"the recording goes on", false}, {"a person in its pitch", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := onHold()
+			h.pitch = 180
+			// The recording: two sentences, cut in as the music stops.
+			annAt := h.n
+			h.run(kSpeech, 2*time.Second)
+			h.run(kSilence, 300*time.Millisecond)
+			h.run(kSpeech, 2*time.Second)
+			h.run(kMusic, 20*time.Second)
+			// Played again; the same frames, the same pauses.
+			h.printShift = annAt - h.n
+			h.run(kSpeech, 2*time.Second)
+			h.run(kSilence, 300*time.Millisecond)
+			onset := h.at
+			if tc.person {
+				h.printShift = 0 // new words, the same pitch
+			}
+			h.run(kSpeech, 2*time.Second)
+			h.printShift = 0
+			h.run(kMusic, 5*time.Second)
+			if !tc.person {
+				h.wantNone(t, "on a recording's second sentence, played again")
+				return
+			}
+			d := h.wantOne(t, onset, 2*time.Second)
+			if d.Evidence.ReplayDivergedBER <= humanReplayProbeMaxBER || d.Evidence.VoiceChangeST != 0 {
+				t.Errorf("evidence %+v: want the replay comparison (above %.2f), no pitch change", d.Evidence, humanReplayProbeMaxBER)
+			}
+		})
+	}
+}

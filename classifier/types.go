@@ -120,4 +120,9 @@ type HumanEvidence struct {
 	// semitones from the playback's voice to this one, which is what let it
 	// through (0 when no comparison was needed).
 	VoiceChangeST float64
+	// ReplayDivergedBER is set instead when that playback was a recording
+	// heard before in the call: the share of fingerprint bits in which the
+	// speech differed from how the recording went on the last time (above
+	// 0.42 it is another voice; 0 when no comparison was needed).
+	ReplayDivergedBER float64
 }

@@ -48,6 +48,7 @@ type classifyEvidence struct {
 	LevelChangeDB         float64 `json:"level_change_db"`
 	FastPath              bool    `json:"fast_path"`
 	VoiceChangeST         float64 `json:"voice_change_st"`
+	ReplayDivergedBER     float64 `json:"replay_diverged_ber"`
 	RepeatBER             float64 `json:"repeat_ber"`
 }
 
@@ -58,7 +59,8 @@ func newClassifyEvidence(e classifier.HumanEvidence) *classifyEvidence {
 		MusicUnderSpeech: e.MusicUnderSpeech, SpeechOverMusicShare: round3(e.SpeechOverMusicShare),
 		MeanSpeechProb: round3(e.MeanSpeechProb), MusicBedProb: round3(e.MusicBedProb),
 		RecentSpeechOverMusic: round3(e.RecentSpeechOverMusic), LevelChangeDB: round3(e.LevelChangeDB),
-		FastPath: e.Fast, VoiceChangeST: round3(e.VoiceChangeST), RepeatBER: round3(e.RepeatBER),
+		FastPath: e.Fast, VoiceChangeST: round3(e.VoiceChangeST), ReplayDivergedBER: round3(e.ReplayDivergedBER),
+		RepeatBER: round3(e.RepeatBER),
 	}
 }
 
