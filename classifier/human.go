@@ -296,9 +296,10 @@ const (
 	// frames (from echoMinFrames of them) match that continuation, at the
 	// same alignment, within this share of differing bits, the recording
 	// is going on; otherwise this is another voice and the chain ends. On
-	// the train and validation calls, probes of the same recording going on
-	// differed by 0.03-0.38 (42 probes), agents by 0.45-0.57 (11); so
-	// 0.42. Tenth session, against the pitch probe: validation v5-v7 197
+	// the train and validation calls, probes of the recording going on
+	// differed by 0.03-0.38 (39 probes), agents by 0.45-0.57 (11), and
+	// music resuming after the recording, read as speech, by 0.46-0.53 (3;
+	// such a candidate is then given up for its music); so 0.42. Tenth session, against the pitch probe: validation v5-v7 197
 	// agents within 2 s instead of 194, train 85 found instead of 84, voice
 	// fold 295 instead of 289 (206 within 2 s instead of 200), music fold
 	// 167 instead of 165; no false detection added, and anywhere from 0.36
