@@ -19,7 +19,7 @@ import (
 )
 
 // version changes whenever the generated corpus would change.
-const version = "corpus-v14"
+const version = "corpus-v15"
 
 func main() {
 	out := flag.String("out", "testdata/corpus", "output directory")
