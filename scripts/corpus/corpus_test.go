@@ -209,9 +209,9 @@ func TestGeneratorDeterministic(t *testing.T) {
 // The classifier on the small corpus (both splits): a guard against a change
 // that breaks it outright, not a measurement (`make eval` is that). No human
 // detection on a call without a person or before the person's first word,
-// at least 7 of the 10 people found (9 as of corpus-v10, which made the small
-// corpus six calls per split so that a loop call repeats its announcement),
-// and clips labelled as written down.
+// at least 70 % of the people found (10 of 12 as of corpus-v15, which made
+// the small corpus eight calls per split so that a loop call repeats its
+// announcement), and clips labelled as written down.
 func TestClassifierOnSmallCorpus(t *testing.T) {
 	out := shared(t)
 	var falseHuman, found, people int
@@ -246,8 +246,8 @@ func TestClassifierOnSmallCorpus(t *testing.T) {
 			found++
 		}
 	}
-	if found < 7 {
-		t.Errorf("found %d of %d people, want at least 7", found, people)
+	if found*10 < people*7 {
+		t.Errorf("found %d of %d people, want at least 70 %%", found, people)
 	}
 	right, clips := 0, 0
 	for _, c := range readRows(t, filepath.Join(out, "clips.tsv")) {
