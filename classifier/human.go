@@ -125,8 +125,8 @@ type HumanDetector struct {
 	// The candidate's own check for a bed (see humanDipFrames): dipOK says
 	// it began after a pause of humanChainGapFrames, candFloor is the
 	// background it began over, dipN counts its frames back down at that
-	// background, and bedless is set once they prove no bed plays under
-	// it. somE sums its speech-over-music frames' levels; sinceBedAt and
+	// background in gaps between words (dipRun: the current run of them),
+	// and bedless is set once they prove no bed plays under it. somE sums its speech-over-music frames' levels; sinceBedAt and
 	// somRecentAt are sinceBed and somRecent at its onset, to undo what
 	// those frames did once they are taken for the voice.
 	dipOK, bedless bool
@@ -299,11 +299,12 @@ const (
 	// the train and validation calls, probes of the recording going on
 	// differed by 0.03-0.38 (39 probes), agents by 0.45-0.57 (11), and
 	// music resuming after the recording, read as speech, by 0.46-0.53 (3;
-	// such a candidate is then given up for its music); so 0.42. Tenth session, against the pitch probe: validation v5-v7 197
-	// agents within 2 s instead of 194, train 85 found instead of 84, voice
-	// fold 295 instead of 289 (206 within 2 s instead of 200), music fold
-	// 167 instead of 165; no false detection added, and anywhere from 0.36
-	// to 0.45 scored the same. It also decides sooner: 20 loud frames,
+	// such a candidate is then given up for its music); so 0.42.
+	// Tenth session, against the pitch probe: validation v5-v7 197 agents
+	// within 2 s instead of 194, train 85 found instead of 84, voice fold
+	// 295 instead of 289 (206 within 2 s instead of 200), music fold 167
+	// instead of 165; no false detection added, and anywhere from 0.36 to
+	// 0.45 scored the same. It also decides sooner: 20 loud frames,
 	// where the pitch probe waits for 30 voiced ones (a short greeting
 	// ended first). On v13's held-out calls (already searched) it took
 	// back a false detection the pitch probe made (an announcement 7.0
@@ -846,9 +847,9 @@ func (d *HumanDetector) restartCand(e, fl float64) {
 
 // takeBedless marks the candidate as having no bed under it (see
 // humanDipFrames) and takes back what its speech-over-music frames so far
-// did: they become speech whose probabilities are not judged, and, when the
-// model heard no music in it either, the bed they made and their share of
-// somRecent since its onset are undone.
+// did: they become speech whose probabilities are not judged, somRecent
+// goes back to its value at the onset (decayed since), and, when the model
+// heard no music in the candidate either, the bed they made is undone.
 func (d *HumanDetector) takeBedless() {
 	d.bedless, d.owed = true, false
 	d.speechN += d.somN
