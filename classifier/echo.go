@@ -126,26 +126,50 @@ func (m *echoMemory) push(w uint16, loud bool) {
 // slot returns where the frame stored back frames ago (0: the latest) is.
 func (m *echoMemory) slot(back int) int { return (m.pos - 1 - back + 2*echoFrames) % echoFrames }
 
+// echoQuery is the loud frames among the last few: their words and how
+// many frames back each lies.
+type echoQuery struct {
+	w    [echoQueryFrames]uint16
+	back [echoQueryFrames]int
+	n    int
+}
+
+// query gathers the frames worth comparing among the last q (at most
+// echoQueryFrames).
+func (m *echoMemory) query(q int) echoQuery {
+	var eq echoQuery
+	for back := 0; back < min(q, echoQueryFrames, m.n); back++ {
+		if i := m.slot(back); m.loud[i%echoQueryFrames] {
+			eq.w[eq.n], eq.back[eq.n] = m.words[i], back
+			eq.n++
+		}
+	}
+	return eq
+}
+
+// errs counts the bits in which the query differs from the frames shift
+// earlier, stopping once the count reaches limit.
+func (m *echoMemory) errs(eq *echoQuery, shift, limit int) int {
+	errs := 0
+	for j := 0; j < eq.n && errs < limit; j++ {
+		errs += bits.OnesCount16(m.words[m.slot(eq.back[j]+shift)] ^ eq.w[j])
+	}
+	return errs
+}
+
 // at returns the share of differing bits between the last q frames (at most
 // echoQueryFrames; the ones worth comparing among them) and the frames shift
 // earlier, and how many frames it compared: one alignment, where repeat
 // searches them all. It is 1, 0 when the memory does not reach that far.
 func (m *echoMemory) at(q, shift int) (float64, int) {
-	q = min(q, echoQueryFrames, m.n)
-	if shift < 1 || shift+q > m.n {
+	if shift < 1 || shift+min(q, echoQueryFrames, m.n) > m.n {
 		return 1, 0
 	}
-	errs, nl := 0, 0
-	for back := 0; back < q; back++ {
-		if i := m.slot(back); m.loud[i%echoQueryFrames] {
-			errs += bits.OnesCount16(m.words[m.slot(back+shift)] ^ m.words[i])
-			nl++
-		}
-	}
-	if nl == 0 {
+	eq := m.query(q)
+	if eq.n == 0 {
 		return 1, 0
 	}
-	return float64(errs) / float64(nl*echoBands), nl
+	return float64(m.errs(&eq, shift, eq.n*echoBands)) / float64(eq.n*echoBands), eq.n
 }
 
 // repeat compares the last q frames (at most echoQueryFrames; the ones worth
@@ -156,32 +180,17 @@ func (m *echoMemory) at(q, shift int) (float64, int) {
 // and runs once per candidate decision, not per frame.
 func (m *echoMemory) repeat(q int) (float64, int) {
 	q = min(q, echoQueryFrames, m.n)
-	var qw [echoQueryFrames]uint16
-	var qi [echoQueryFrames]int // offsets (frames back) of the loud query frames
-	nl := 0
-	for back := 0; back < q; back++ {
-		if i := m.slot(back); m.loud[i%echoQueryFrames] {
-			qw[nl], qi[nl] = m.words[i], back
-			nl++
-		}
-	}
-	if nl < echoMinFrames {
+	eq := m.query(q)
+	if eq.n < echoMinFrames {
 		return 1, 0
 	}
 	bestShift := 0
-	best := nl * echoBands
+	best := eq.n * echoBands
 	// shift: how many frames earlier the candidate stretch would have been heard.
 	for shift := max(q, echoMinShift); shift+q <= m.n; shift++ {
-		errs := 0
-		for j := 0; j < nl; j++ {
-			errs += bits.OnesCount16(m.words[m.slot(qi[j]+shift)] ^ qw[j])
-			if errs >= best {
-				break
-			}
-		}
-		if errs < best {
+		if errs := m.errs(&eq, shift, best); errs < best {
 			best, bestShift = errs, shift
 		}
 	}
-	return float64(best) / float64(nl*echoBands), bestShift
+	return float64(best) / float64(eq.n*echoBands), bestShift
 }

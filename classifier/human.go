@@ -104,7 +104,6 @@ type HumanDetector struct {
 	pauseAt               int     // runPause at the candidate's onset: how long the quiet before it was
 	voiceChange           float64 // semitones between the candidate's voice and the chain's (0: not compared)
 	replayBER             float64 // how far the candidate was from its chain's recording going on as heard before (0: not compared)
-	leftChain             bool    // the candidate ended a chain on its voice (pitch or replay)
 	scratch               [humanChainVoiceFrames]float64
 	// echo: the fingerprints of the last two minutes, to recognise a
 	// recording played again (see echo.go).
@@ -126,9 +125,10 @@ type HumanDetector struct {
 	// it began after a pause of humanChainGapFrames, candFloor is the
 	// background it began over, dipN counts its frames back down at that
 	// background in gaps between words (dipRun: the current run of them),
-	// and bedless is set once they prove no bed plays under it. somE sums its speech-over-music frames' levels; sinceBedAt and
-	// somRecentAt are sinceBed and somRecent at its onset, to undo what
-	// those frames did once they are taken for the voice.
+	// and bedless is set once they prove no bed plays under it. somE sums
+	// its speech-over-music frames' levels; sinceBedAt and somRecentAt are
+	// sinceBed and somRecent at its onset, to undo what those frames did
+	// once they are taken for the voice.
 	dipOK, bedless bool
 	owed           bool // its share of music and speech over music would give it up, unless its gaps show no bed
 	candFloor      float64
@@ -593,7 +593,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			return Detection{}, false
 		}
 		d.inCand, d.probe, d.probeN, d.voiceChange = true, probe, 0, 0
-		d.probeShift, d.replayBER, d.leftChain = 0, 0, false
+		d.probeShift, d.replayBER = 0, 0
 		if probe {
 			// The chain's last second, with the probe's first frame, heard
 			// before in the call: see humanReplayProbeMaxBER.
@@ -607,8 +607,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		}
 		d.gapBefore, d.sinceSoMAt, d.pauseAt, d.candHold = d.runGap, d.runSoM, d.runPause, d.runHold
 		d.firstAfterSoM = !spokeBefore
-		d.restartCand(f.EnergyDB, fl)
-		d.dipOK = d.gapBefore >= humanChainGapFrames
+		d.restartCand(f.EnergyDB, fl, d.gapBefore)
 	} else if d.loudRun == 1 && d.runPause >= humanClearFrames && d.candN >= humanFastFrames && !d.probe {
 		// A new utterance of a candidate that could not be confirmed on
 		// its first. If doubtful frames at the start (a voice the model
@@ -618,8 +617,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		// over: the new utterance need only show its own voice.
 		if d.doubted() {
 			d.onset, d.candHold = f.At, never
-			d.restartCand(f.EnergyDB, fl)
-			d.dipOK = d.runPause >= humanChainGapFrames
+			d.restartCand(f.EnergyDB, fl, d.runPause)
 		} else {
 			d.carried, d.uttSpeech, d.uttBed = true, 0, 0
 		}
@@ -712,7 +710,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		// after a playback, not after a clean stop, so it takes the slow
 		// path (as after speech over music): the voice must hold for
 		// humanRecentSoMFrames with no music bed before it counts.
-		d.annChain, d.leftChain = false, true
+		d.annChain = false
 		d.sinceSoMAt, d.firstAfterSoM = 0, false
 	}
 	if d.speechN < humanFastSpeechFrames || f.Smoothed != Speech {
@@ -730,7 +728,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// A pause of humanChainGapFrames or more before the candidate is longer
 	// than any inside a playback: it is not the announcement going on, unless
 	// the candidate came out of a chain on its voice alone.
-	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM && (d.pauseAt < humanChainGapFrames || d.leftChain)
+	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM && (d.pauseAt < humanChainGapFrames || d.leftChain())
 	fast := d.candN >= humanFastFrames && !recentSoM && !d.doubted() && d.eMax-d.eMin >= humanFastRangeDB
 	// Speech over music heard inside the candidate, or an announcement over
 	// music shortly before it, means this may be the announcement going on
@@ -834,15 +832,22 @@ func (d *HumanDetector) startChain(clean int) {
 	d.annChain, d.chainClean, d.chainVoiceN, d.voicePos = true, clean, 0, 0
 }
 
+// leftChain reports whether the candidate ended a playback chain on its
+// voice: by pitch, or by not going on as the chain's recording did before
+// (either comparison is kept only when it found another voice).
+func (d *HumanDetector) leftChain() bool { return d.voiceChange != 0 || d.replayBER != 0 }
+
 // restartCand clears what a candidate has heard; e is the level of its
-// first frame and fl the background it begins over.
-func (d *HumanDetector) restartCand(e, fl float64) {
+// first frame, fl the background it begins over and pause how many quiet
+// frames came before it (see humanDipFrames).
+func (d *HumanDetector) restartCand(e, fl float64, pause int) {
 	d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
 	d.candN, d.candTrans = 0, 0
 	d.carried = false
 	d.eMax, d.eMin = e, e
 	d.bedless, d.owed, d.dipN, d.dipRun, d.somE = false, false, 0, 0, 0
 	d.candFloor, d.sinceBedAt, d.somRecentAt = fl, d.sinceBed, d.somRecent
+	d.dipOK = pause >= humanChainGapFrames
 }
 
 // takeBedless marks the candidate as having no bed under it (see

@@ -628,37 +628,38 @@ func TestHumanFadeOutIsPlayback(t *testing.T) {
 	h.wantOne(t, onset, 700*time.Millisecond)
 }
 
-// An agent the model hears over music on most frames, after the music
-// stopped and a pause longer than any inside a playback: the gaps between
-// the words fall back to the background, so no bed plays under the voice,
-// and the model's speech-over-music labels are overruled.
-func TestHumanVoiceHeardOverMusicWithSilentGaps(t *testing.T) {
-	h := onHold()
-	h.run(kSilence, 800*time.Millisecond)
-	onset := h.at
-	h.run(kSoMGaps, 3*time.Second)
-	h.wantOne(t, onset, 2*time.Second)
-}
-
-// The same voice after a pause as short as a recording's own lead-in (an
-// announcement cut in when the music stopped): the labels stand.
-func TestHumanNotOnVoiceHeardOverMusicAfterShortGap(t *testing.T) {
-	h := onHold()
-	h.run(kSilence, 400*time.Millisecond)
-	h.run(kSoMGaps, 3*time.Second)
-	h.run(kMusic, 5*time.Second)
-	h.wantNone(t, "on a voice heard over music 0.4 s after the music")
-}
-
-// An announcement over music that starts after a pause in the music: the
-// gaps between its words are filled by the bed (kSoM dips to -40 dB, 30 dB
-// over the silence before), so nothing is overruled.
-func TestHumanNotOnAnnouncementOverMusicAfterPause(t *testing.T) {
-	h := onHold()
-	h.run(kSilence, 800*time.Millisecond)
-	h.run(kSoM, 4*time.Second)
-	h.run(kMusic, 5*time.Second)
-	h.wantNone(t, "on an announcement over music after a pause")
+// A bed fills the gaps between words. A voice the model hears over music
+// on most frames, after the music stopped and a pause longer than any inside
+// a playback, whose gaps fall back to the background, has none: its
+// speech-over-music labels are overruled and it is a person. After a pause
+// as short as a recording's own lead-in (an announcement cut in when the
+// music stopped) the labels stand; so they do for an announcement over music
+// after a pause in the music, whose gaps the bed fills (kSoM dips to -40 dB,
+// 30 dB over the silence before).
+func TestHumanGapsBetweenWordsShowNoBed(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		pause  time.Duration
+		voice  int
+		person bool
+	}{
+		{"silent gaps after 0.8 s", 800 * time.Millisecond, kSoMGaps, true},
+		{"silent gaps after 0.4 s", 400 * time.Millisecond, kSoMGaps, false},
+		{"the bed in the gaps", 800 * time.Millisecond, kSoM, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := onHold()
+			h.run(kSilence, tc.pause)
+			onset := h.at
+			h.run(tc.voice, 3*time.Second)
+			if tc.person {
+				h.wantOne(t, onset, 2*time.Second)
+				return
+			}
+			h.run(kMusic, 5*time.Second)
+			h.wantNone(t, "on a voice over a bed, or after a pause as short as a recording's")
+		})
+	}
 }
 
 // A hold loop plays its announcement again. The second time, the chain it

@@ -356,10 +356,4 @@ func TestFileEndsAreWhereTheMusicPlays(t *testing.T) {
 }
 
 // rmsDB is the level of s in dB relative to full scale.
-func rmsDB(s []int16) float64 {
-	var e float64
-	for _, v := range s {
-		e += float64(v) * float64(v)
-	}
-	return 10 * math.Log10(e/float64(len(s))/(32768*32768)+1e-12)
-}
+func rmsDB(s []int16) float64 { return 20 * math.Log10(rmsOf(s)/32768+1e-6) }
