@@ -2,7 +2,10 @@ package aritest
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"math"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -222,4 +225,35 @@ func TestFaultFailNextOriginate(t *testing.T) {
 	}
 	ev.waitFor(t, 5*time.Second, "StasisStart", isEv("StasisStart", "f1"))
 	tg.do(t, "DELETE", "/channels/f1", nil, "")
+}
+
+// A server given no SoundsDir renders into a temporary one of its own and
+// removes it on Close: test runs and `make run` used to leave one behind in
+// the temporary directory per server (over a thousand on a CI machine).
+func TestCloseRemovesItsOwnSoundsDir(t *testing.T) {
+	srv, err := New(Options{Scenarios: map[string]*Scenario{"+18005550100": holdingCompany()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := srv.opts.SoundsDir
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("sounds dir while running: %v", err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("sounds dir %s after Close: %v, want it gone", dir, err)
+	}
+	given := t.TempDir()
+	srv, err = New(Options{SoundsDir: given})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(given); err != nil {
+		t.Fatalf("a SoundsDir the caller gave was removed: %v", err)
+	}
 }

@@ -32,7 +32,8 @@ type Options struct {
 	Scenarios map[string]*Scenario
 	// Devices maps PJSIP endpoint resources (e.g. "robert" for PJSIP/robert) to behaviours.
 	Devices map[string]DeviceBehavior
-	// SoundsDir caches audio rendered by espeak-ng; default a temporary directory.
+	// SoundsDir caches audio rendered by espeak-ng; default a temporary directory that
+	// Close removes.
 	SoundsDir string
 	// TransmitSilence is Asterisk's transmit_silence: two-party bridges send silence frames
 	// instead of nothing and bridge recordings keep silent stretches.
@@ -72,6 +73,7 @@ type Server struct {
 	log    *slog.Logger
 	addr   string // resolved listen address (kept across restarts)
 	sounds *soundCache
+	ownDir string      // the temporary SoundsDir New made, removed by Close
 	vocab  *Vocabulary // what the transcription endpoint recognises
 
 	ctx    context.Context
@@ -116,7 +118,7 @@ type Server struct {
 type failure struct{ status int }
 
 // New starts a simulated Asterisk: HTTP (ARI under /ari) on opts.Addr and its media loop.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (s *Server, err error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
@@ -129,18 +131,25 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	ownDir := ""
 	if opts.SoundsDir == "" {
 		d, err := os.MkdirTemp("", "aritest-sounds-")
 		if err != nil {
 			return nil, fmt.Errorf("create sounds dir: %w", err)
 		}
-		opts.SoundsDir = d
+		opts.SoundsDir, ownDir = d, d
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(d)
+			}
+		}()
 	}
-	s := &Server{
+	s = &Server{
 		opts:       opts,
 		clk:        opts.Clock,
 		log:        opts.Log,
 		sounds:     newSoundCache(opts.SoundsDir),
+		ownDir:     ownDir,
 		vocab:      &Vocabulary{},
 		apps:       map[string]*wsConn{},
 		socks:      map[*wsConn]bool{},
@@ -234,6 +243,11 @@ func (s *Server) Close() error {
 		s.cancel()
 	})
 	s.wg.Wait()
+	if s.ownDir != "" {
+		if err := os.RemoveAll(s.ownDir); err != nil {
+			return fmt.Errorf("remove sounds dir: %w", err)
+		}
+	}
 	return nil
 }
 
