@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,9 +211,9 @@ func TestGeneratorDeterministic(t *testing.T) {
 // The classifier on the small corpus (both splits): a guard against a change
 // that breaks it outright, not a measurement (`make eval` is that). No human
 // detection on a call without a person or before the person's first word,
-// at least 70 % of the people found (10 of 12 as of corpus-v15, which made
-// the small corpus eight calls per split so that a loop call repeats its
-// announcement), and clips labelled as written down.
+// at least 70 % of the people found (11 of 12 as of corpus-v16; corpus-v15
+// made the small corpus eight calls per split so that a loop call repeats
+// its announcement), and clips labelled as written down.
 func TestClassifierOnSmallCorpus(t *testing.T) {
 	out := shared(t)
 	var falseHuman, found, people int
@@ -357,3 +359,99 @@ func TestFileEndsAreWhereTheMusicPlays(t *testing.T) {
 
 // rmsDB is the level of s in dB relative to full scale.
 func rmsDB(s []int16) float64 { return 20 * math.Log10(rmsOf(s)/32768+1e-6) }
+
+// pickUp cuts the hold where the person answers: the call's audio and its
+// segments end there, a segment it falls in is cut to it, and an
+// announcement is either cut or played to its end, as the mark says.
+func TestPickUpEndsTheHoldWhereThePersonAnswers(t *testing.T) {
+	sec := func(x float64) int { return int(x * rate) }
+	base := []tlSegment{
+		{0, sec(10), "music", "m"},
+		{sec(10), sec(14), "announcement-over", "a"},
+		{sec(14.1), sec(20), "music", "m"}, // a 0.1 s gap before it
+	}
+	seen := map[string]int{}
+	for seed := range uint64(400) {
+		segs := append([]tlSegment(nil), base...)
+		s, mark := pickUp(rand.New(rand.NewPCG(seed, 1)), make([]int16, sec(20)), &segs, sec(5))
+		var at float64
+		var in string
+		if _, err := fmt.Sscanf(strings.ReplaceAll(mark, ":", " "), ",pickup@%f %s", &at, &in); err != nil {
+			t.Fatalf("mark %q: %v", mark, err)
+		}
+		seen[in]++
+		if got := float64(len(s)) / rate; math.Abs(got-at) > 0.006 || at < 5 {
+			t.Fatalf("%s: audio ends at %.3f s", mark, got)
+		}
+		last := segs[len(segs)-1]
+		switch {
+		case in == "gap":
+			if last.end > len(s) || len(s)-last.end > sec(0.1) {
+				t.Errorf("%s: last segment %v, audio ends at %d", mark, last, len(s))
+			}
+		case last.end != len(s) || !strings.HasPrefix(in, last.kind):
+			t.Errorf("%s: last segment %v, audio ends at %d", mark, last, len(s))
+		case strings.HasSuffix(in, "/finished") && last.end != sec(14),
+			strings.HasSuffix(in, "/cut") && (last.end >= sec(14) || last.end <= last.start):
+			t.Errorf("%s: announcement %v", mark, last)
+		}
+	}
+	for _, k := range []string{"music", "announcement-over/cut", "announcement-over/finished", "gap"} {
+		if seen[k] == 0 {
+			t.Errorf("no pickup in %s in 400 draws: %v", k, seen)
+		}
+	}
+}
+
+// Every call with a person is picked up in its hold after minQueueWait, and
+// the agent speaks 0.2-1.5 s after the pickup; the hold's last segment ends
+// at the pickup (see pickUp).
+func TestCallsArePickedUpDuringTheHold(t *testing.T) {
+	out := shared(t)
+	segs := map[string][][]string{}
+	for _, r := range readRows(t, filepath.Join(out, "segments.tsv")) {
+		segs[r[0]] = append(segs[r[0]], r)
+	}
+	n := 0
+	for _, c := range readRows(t, filepath.Join(out, "timelines.tsv")) {
+		onset := seconds(t, c[2])
+		mark := holdMark(c[4], "pickup@")
+		if onset < 0 {
+			if mark != "" {
+				t.Errorf("%s: no person, but %s", c[0], mark)
+			}
+			continue
+		}
+		at, in, ok := strings.Cut(strings.TrimPrefix(mark, "pickup@"), ":")
+		if !ok {
+			t.Errorf("%s: no pickup mark in %q", c[0], c[4])
+			continue
+		}
+		n++
+		p := seconds(t, at)
+		var hold []string // first hold segment
+		var last []string // last segment before the agent
+		for _, sg := range segs[c[0]] {
+			if sg[3] == "agent" {
+				break
+			}
+			if hold == nil && sg[3] == "music" {
+				hold = sg
+			}
+			last = sg
+		}
+		// The mark is written to 10 ms, segments to 1 ms.
+		if hold == nil || p < seconds(t, hold[1])+minQueueWait-0.006 {
+			t.Errorf("%s: pickup at %.2f s, hold from %v", c[0], p, hold)
+		}
+		if g := onset - p; g < 0.2-0.006 || g > 1.5+0.006 {
+			t.Errorf("%s: agent %.2f s after the pickup", c[0], g)
+		}
+		if in != "gap" && (!strings.HasPrefix(in, last[3]) || math.Abs(seconds(t, last[2])-p) > 0.006) {
+			t.Errorf("%s: pickup at %.2f s in %s, last hold segment %v", c[0], p, in, last)
+		}
+	}
+	if n == 0 {
+		t.Error("no call with a person: nothing checked")
+	}
+}

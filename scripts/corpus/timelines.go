@@ -15,10 +15,11 @@ const timelinesPerSplit = 128
 
 // timelines writes whole calls: ringback, IVR prompts, hold music with
 // announcements (over the music, over ducked music, or with the music
-// stopped), pauses in the music, then (or not) a live agent: an espeak voice
-// with its own variant, speed and pitch, or a greeting built from recorded
-// prompt files shifted in pitch and tempo. Each call has its own seed, so
-// the calls are generated in parallel and still deterministic.
+// stopped), pauses in the music, then (or not) a live agent who picks up at
+// a moment of the hold (see pickUp): an espeak voice with its own variant,
+// speed and pitch, or a greeting built from recorded prompt files shifted in
+// pitch and tempo. Each call has its own seed, so the calls are generated in
+// parallel and still deterministic.
 func (g *generator) timelines() error {
 	f, err := os.Create(filepath.Join(g.out, "timelines.tsv"))
 	if err != nil {
@@ -89,19 +90,22 @@ func (g *generator) timelines() error {
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	// Each version that changed a split's calls changed its stream: the
-	// held-out calls of corpus-v15 are new (0x71ed; those of v5 to v10 were
+	// held-out calls of corpus-v16 are new (0x71ee; v16 also moved every
+	// call's pickup, see pickUp; v15's (0x71ed) were scored with the tenth
+	// session's final code and two older versions; those of v5 to v10 were
 	// used to choose between rule settings or scored more than once, v13's
 	// (0x71eb) were searched for the misses the tenth session's gap check
 	// addresses, and v14's (0x71ec) were scored with that code and the
 	// code before it, ahead of the session's replay probe), the train calls
 	// are those of v4 (since v11 half of them start their music near the
-	// end of its file, see timeline), so train tuning carries over and the
+	// end of its file, see timeline; since v16 their person picks up
+	// elsewhere in the same hold), so train tuning carries over and the
 	// held-out calls are ones no decision has seen. v11 and v12 left the
 	// held-out calls as v10 made them; v12 changed only descriptions
 	// (file-end@ times).
 	stream := uint64(0x71e4)
 	if split == "heldout" {
-		stream = 0x71ed
+		stream = 0x71ee
 	}
 	r := rand.New(rand.NewPCG(uint64(2000+idx), stream))
 	human := k%4 != 3 // three of four reach a person
@@ -203,14 +207,14 @@ func (g *generator) timeline(r *rand.Rand, idx int, split string, human bool, se
 			mpos = len(m.samples) - sec(6+29*x.Float64())
 		}
 	}
-	// ends records when (seconds into the call) the music crossed the end
+	// ends records where (sample in the call) the music crossed the end
 	// of its file, for the call's description.
-	var ends []string
+	var ends []int
 	music := func(n int, db float64) []int16 {
 		out := make([]int16, n)
 		for i := range out {
 			if (mpos+i)%len(m.samples) == 0 && mpos+i > 0 {
-				ends = append(ends, fmt.Sprintf("%.2f", float64(len(s)+i)/rate))
+				ends = append(ends, len(s)+i)
 			}
 			out[i] = m.samples[(mpos+i)%len(m.samples)]
 		}
@@ -254,19 +258,31 @@ func (g *generator) timeline(r *rand.Rand, idx int, split string, human bool, se
 			mark("pause", "", make([]int16, sec(uni(0.5, 3))))
 		}
 	}
+	pickup := ""
+	if human {
+		x := rand.New(rand.NewPCG(uint64(idx), pickupStream[split]))
+		s, pickup = pickUp(x, s, segs, start+sec(minQueueWait))
+	}
 	loopTag := ""
 	if loop {
 		loopTag = ",loop"
 	}
-	if len(ends) > 0 {
-		loopTag += ",file-end@" + strings.Join(ends, "@")
+	var endAt []string
+	for _, e := range ends {
+		if e < len(s) {
+			endAt = append(endAt, fmt.Sprintf("%.2f", float64(e)/rate))
+		}
 	}
+	if len(endAt) > 0 {
+		loopTag += ",file-end@" + strings.Join(endAt, "@")
+	}
+	loopTag += pickup
 	desc += fmt.Sprintf("+ivr+hold(%s,ann=%s*%d,%s%s)", m.name, annNames[style], nAnn, announcer.name, loopTag)
 	if !human {
 		return s, -1, desc, nil
 	}
-	// The agent picks up: the music stops, a short gap, then a greeting,
-	// a pause (conversational turn), and more speech.
+	// The agent picks up (pickUp cut the hold where): a short gap, then a
+	// greeting, a pause (conversational turn), and more speech.
 	add(make([]int16, sec(uni(0.2, 1.5))))
 	onset := len(s)
 	agentLevel := uni(-26, -12)
@@ -300,6 +316,63 @@ func (g *generator) timeline(r *rand.Rand, idx int, split string, human bool, se
 	mark("agent", who, setLevel(a2, agentLevel+uni(-3, 3)))
 	add(make([]int16, sec(2)))
 	return s, onset, desc + "+human(" + who + ")", nil
+}
+
+// minQueueWait is how long every call with a person waits on hold at least
+// before the pickup can come (the hold detector needs 6 s of it; a queue
+// rarely answers sooner than this).
+const minQueueWait = 15
+
+// pickupStream seeds each split's pickup moments apart from the rest of a
+// call's draws, so that (since corpus-v16) each call plays the same music,
+// announcements and agent as before and only the pickup moved.
+var pickupStream = map[string]uint64{"train": 0x9c16, "heldout": 0x9c17}
+
+// pickUp ends the hold where a person answers and returns the rest of the
+// call's description. Until corpus-v16 every agent answered after the hold
+// loop's last element had played out: half of them right after an
+// announcement, which is what most of the detector's slow answers were.
+// A person answers at a moment that has nothing to do with where the loop
+// is, so the pickup now falls anywhere in the hold after minQueueWait: in
+// the music most of the time, in a pause or an announcement otherwise. An
+// announcement it falls in is cut half of the time (contact centres whose
+// queue prompts are interruptible) and played to its end the other half
+// (Asterisk's app_queue plays a periodic announcement to its end before it
+// bridges the member who answered). The segments are cut to match.
+func pickUp(x *rand.Rand, s []int16, segs *[]tlSegment, from int) ([]int16, string) {
+	if from >= len(s) {
+		return s, ""
+	}
+	at := from + x.IntN(len(s)-from)
+	in := "gap"
+	keep := len(*segs)
+	for i, sg := range *segs {
+		if sg.end <= at {
+			continue
+		}
+		if sg.start > at {
+			keep = i
+			break
+		}
+		if at == sg.start {
+			keep = i // the pickup came as it began: none of it plays
+			break
+		}
+		in = sg.kind
+		keep = i + 1
+		if strings.HasPrefix(sg.kind, "announcement-") {
+			if x.IntN(2) == 0 {
+				at = sg.end
+				in += "/finished"
+				break
+			}
+			in += "/cut"
+		}
+		(*segs)[i].end = at
+		break
+	}
+	*segs = (*segs)[:keep]
+	return s[:at], fmt.Sprintf(",pickup@%.2f:%s", float64(at)/rate, in)
 }
 
 // fade ramps the first and last 50 ms of a ducked bed so it does not click.

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -131,10 +133,15 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 	if err != nil {
 		return err
 	}
+	before, err := lastHeldBefore(dir)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "== timelines, split %s ==\n", split)
 	var lat []float64
 	falseTransfers, missed, humans, calls := 0, 0, 0, 0
 	styles := map[string]*styleStats{}
+	after := map[string]*styleStats{}
 	for _, r := range rows {
 		if len(r) < 5 || r[1] != split || fold && foldLearn[r[0]] || foldMusic != "" && !strings.Contains(r[4], "hold("+foldMusic) {
 			continue
@@ -192,13 +199,13 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 			st = &styleStats{}
 			styles[announcementStyle(r[4])] = st
 		}
-		st.calls++
-		st.falseHuman += bad
+		st.add(onset, detected, bad)
 		if onset >= 0 {
-			st.humans++
-			if detected >= 0 {
-				st.lat = append(st.lat, detected-onset)
+			k := answeredAfter(r[4], before[r[0]])
+			if after[k] == nil {
+				after[k] = &styleStats{}
 			}
+			after[k].add(onset, detected, bad)
 		}
 	}
 	sort.Float64s(lat)
@@ -208,28 +215,105 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		fmt.Fprintf(w, "latency from human onset: median %.2fs p90 %.2fs max %.2fs\n",
 			quantile(lat, 0.5), quantile(lat, 0.9), lat[len(lat)-1])
 	}
-	var names []string
-	for k := range styles {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	fmt.Fprintln(w, "by announcement style (over: music under the voice; ducked; stopped: music cut for the voice):")
-	for _, k := range names {
-		st := styles[k]
-		sort.Float64s(st.lat)
-		fmt.Fprintf(w, "  %-8s calls %2d, with human %2d, detected %2d, false human %2d", k, st.calls, st.humans, len(st.lat), st.falseHuman)
-		if len(st.lat) > 0 {
-			fmt.Fprintf(w, ", latency median %.2fs p90 %.2fs", quantile(st.lat, 0.5), quantile(st.lat, 0.9))
-		}
-		fmt.Fprintln(w)
-	}
+	printStats(w, styles)
+	fmt.Fprintln(w, "calls with a person, by what played when the person answered (announcement .../cut: cut off by")
+	fmt.Fprintln(w, "the pickup; .../finished: played to its end first):")
+	printStats(w, after)
 	return nil
 }
 
-// styleStats are the timeline results of one announcement style.
+func printStats(w io.Writer, m map[string]*styleStats) {
+	var names []string
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		st := m[k]
+		sort.Float64s(st.lat)
+		fmt.Fprintf(w, "  %-16s calls %3d, with human %2d, detected %2d, false human %2d", k, st.calls, st.humans, len(st.lat), st.falseHuman)
+		if len(st.lat) > 0 {
+			fmt.Fprintf(w, ", latency median %.2fs p90 %.2fs, within 2 s %d", quantile(st.lat, 0.5), quantile(st.lat, 0.9), within(st.lat, 2))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// within counts the latencies of at most limit seconds.
+func within(lat []float64, limit float64) int {
+	n := 0
+	for _, l := range lat {
+		if l <= limit {
+			n++
+		}
+	}
+	return n
+}
+
+// styleStats are the timeline results of one group of calls.
 type styleStats struct {
 	calls, humans, falseHuman int
 	lat                       []float64
+}
+
+func (st *styleStats) add(onset, detected float64, falseHuman int) {
+	st.calls++
+	st.falseHuman += falseHuman
+	if onset >= 0 {
+		st.humans++
+		if detected >= 0 {
+			st.lat = append(st.lat, detected-onset)
+		}
+	}
+}
+
+// answeredAfter names what played when the person answered: the pickup
+// mark of the call's description (corpus-v16 on), or else the kind of the
+// last hold segment before the agent (older corpora, where every
+// announcement played to its end).
+func answeredAfter(desc, lastKind string) string {
+	if i := strings.Index(desc, ",pickup@"); i >= 0 {
+		rest := desc[i+len(",pickup@"):]
+		if j := strings.IndexAny(rest, ",)"); j >= 0 {
+			rest = rest[:j]
+		}
+		if j := strings.Index(rest, ":"); j >= 0 {
+			return strings.TrimPrefix(rest[j+1:], "announcement-")
+		}
+	}
+	if strings.HasPrefix(lastKind, "announcement-") {
+		return strings.TrimPrefix(lastKind, "announcement-") + "/finished"
+	}
+	if lastKind == "" {
+		return "unknown"
+	}
+	return lastKind
+}
+
+// lastHeldBefore maps each call to the kind of its last segment before the
+// first agent segment, from segments.tsv (empty when the corpus has none).
+func lastHeldBefore(dir string) (map[string]string, error) {
+	out := map[string]string{}
+	rows, err := readTSV(filepath.Join(dir, "segments.tsv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	agent := map[string]bool{}
+	for _, r := range rows {
+		if len(r) < 4 || agent[r[0]] {
+			continue
+		}
+		if r[3] == "agent" {
+			agent[r[0]] = true
+			continue
+		}
+		out[r[0]] = r[3]
+	}
+	return out, nil
 }
 
 // announcementStyle reads the style from a timeline description
