@@ -1,6 +1,8 @@
 package classifier
 
 import (
+	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -60,6 +62,7 @@ const (
 	kFade                   // the hold music fading out: -22 dB down to -72 dB over the step, labelled music down to -45 dB
 	kLiveMusic              // hold music with its notes' level: -22 dB, every fourth frame -34 dB
 	kSoMGaps                // a voice the model hears over music, 3 frames in 5, whose gaps fall to the background (-70 dB)
+	kOnsetBed               // clean speech whose syllable onsets, one frame in ten, get a music-bed probability of 0.5
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -122,6 +125,14 @@ func (h *humanScript) run(kind int, d time.Duration) {
 				f.MusicUnder, f.PMusicBed = true, 0.9
 			case 4:
 				f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
+			}
+		case kOnsetBed:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -15
+			switch h.n % 10 {
+			case 0:
+				f.PMusicBed = 0.5
+			case 4, 9:
+				f.EnergyDB = -40
 			}
 		case kSpeech, kSoM:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed = Speech, Speech, 0.98, 0.01
@@ -701,5 +712,51 @@ func TestHumanReplayedRecordingDecidesTheProbe(t *testing.T) {
 				t.Errorf("evidence %+v: want the replay comparison (above %.2f), no pitch change", d.Evidence, humanReplayProbeMaxBER)
 			}
 		})
+	}
+}
+
+// A voice the model never heard gets a high music-bed probability on a few
+// frames at its syllable onsets and almost none elsewhere. Those few frames
+// alone must not make a short greeting wait for more speech than it has:
+// the slow path leaves the highest tenth out (humanSlowBedTrimDiv): this
+// greeting of 0.6 s is confirmed 0.52 s in. With the plain mean (0.059) it
+// would have needed 0.66 s of speech and gone unconfirmed.
+func TestHumanShortGreetingWithBedAtItsOnsets(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, time.Second)
+	onset := h.at
+	h.run(kOnsetBed, 600*time.Millisecond)
+	h.run(kSilence, 2*time.Second)
+	d := h.wantOne(t, onset, 600*time.Millisecond)
+	if d.Evidence.Fast || d.Evidence.MusicBedProb < humanFastMaxBed {
+		t.Errorf("evidence %+v: want the slow path, with the plain mean bed above %v", d.Evidence, humanFastMaxBed)
+	}
+}
+
+// trimmedBed is the mean without the highest tenth, at most humanBedTopMax
+// of them, whatever order the values come in.
+func TestTrimmedBedLeavesOutTheHighestTenth(t *testing.T) {
+	d := &HumanDetector{}
+	var vals []float64
+	for i := range 1000 {
+		v := float64(printOf(i)) / 65535
+		vals = append(vals, v)
+		d.bedSum += v
+		d.keepBed(v)
+		n := len(vals)
+		sorted := slices.Clone(vals)
+		slices.Sort(sorted)
+		keep := n - min(n-n*9/10, humanBedTopMax)
+		if n < 4 {
+			keep = n
+		}
+		want := 0.0
+		for _, x := range sorted[:keep] {
+			want += x
+		}
+		want /= float64(keep)
+		if got := d.trimmedBed(d.bedSum / float64(n)); math.Abs(got-want) > 1e-9 {
+			t.Fatalf("after %d values: trimmed bed %.6f, want %.6f", n, got, want)
+		}
 	}
 }
