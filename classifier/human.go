@@ -174,9 +174,9 @@ const (
 	// in humanSlowBedTrimDiv (from 4 frames on; at most humanBedTopMax
 	// left out). A voice the model never heard draws a bed probability of
 	// 0.3-0.6 on a few frames at its syllable onsets and near 0 elsewhere;
-	// those few frames alone had short greetings in noise wait 1.5 s for
-	// speech they no longer had, and they were found on their next
-	// sentence. Eleventh session: validation v5-v7 266 agents found
+	// those few frames alone had short greetings in noise wait for more
+	// speech than they had, and they were found on their next sentence.
+	// The confidence reads the same trimmed value. Eleventh session: validation v5-v7 266 agents found
 	// instead of 262, 160 within 1 s instead of 156; the v8-v15 held-out
 	// calls 509 instead of 505 (299 within 1 s instead of 284); the voice
 	// fold 296 instead of 295 (182 within 1 s instead of 170); no false
