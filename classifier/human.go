@@ -52,12 +52,10 @@ type HumanDetector struct {
 	pSum      float64
 	bedSum    float64
 	// bedTop holds the highest music-bed probabilities of the candidate's
-	// judged frames, highest first (bedTopN of them), bedN counts those
-	// frames: the slow path leaves out the highest tenth (see
-	// humanSlowBedTrimDiv).
+	// judged frames, highest first (bedTopN of them): the slow path leaves
+	// out the highest tenth (see humanSlowBedTrimDiv).
 	bedTop     [humanBedTopMax]float64
 	bedTopN    int
-	bedN       int
 	somRecent  float64 // decaying share of speech-over-music frames (about 2 s memory)
 	gapBefore  int     // quiet frames right before the candidate's onset
 	eSum       float64
@@ -176,13 +174,14 @@ const (
 	// 0.3-0.6 on a few frames at its syllable onsets and near 0 elsewhere;
 	// those few frames alone had short greetings in noise wait for more
 	// speech than they had, and they were found on their next sentence.
-	// The confidence reads the same trimmed value. Eleventh session: validation v5-v7 266 agents found
-	// instead of 262, 160 within 1 s instead of 156; the v8-v15 held-out
-	// calls 509 instead of 505 (299 within 1 s instead of 284); the voice
-	// fold 296 instead of 295 (182 within 1 s instead of 170); no false
-	// detection added anywhere. Leaving out a fifth added one false
-	// detection on each fold; a tenth on the fast path too (it keeps the
-	// plain mean) took a stopped announcement in pink noise for a person.
+	// The confidence reads the same trimmed value. Eleventh session:
+	// validation v5-v7 266 agents found instead of 262, 160 within 1 s
+	// instead of 156; the v8-v15 held-out calls 509 instead of 505 (299
+	// within 1 s instead of 284); the voice fold 296 instead of 295 (182
+	// within 1 s instead of 170); no false detection added anywhere.
+	// Leaving out a fifth added one false detection on each fold; a tenth
+	// on the fast path too (it keeps the plain mean) took a stopped
+	// announcement in pink noise for a person.
 	humanSlowBedTrimDiv = 10
 	humanBedTopMax      = 64
 	// humanSoMMemoryFrames is the time constant of somRecent (2 s).
@@ -671,7 +670,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			d.transN++
 		} else {
 			d.pSum += f.PSpeech
-			d.bedSum += f.PMusicBed
 			d.keepBed(f.PMusicBed)
 		}
 		d.eMax, d.eMin = max(d.eMax, f.EnergyDB), min(d.eMin, f.EnergyDB)
@@ -772,7 +770,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if d.sinceBed < needQuietSoM || clock < needQuietSoM {
 		return Detection{}, false
 	}
-	trimmed := d.trimmedBed(bed)
+	trimmed := d.trimmedBed()
 	if !fast {
 		// Doubt about a music bed asks for more speech before deciding, and
 		// too much of it vetoes the candidate until cleaner speech outweighs it.
@@ -867,7 +865,7 @@ func (d *HumanDetector) leftChain() bool { return d.voiceChange != 0 || d.replay
 // frames came before it (see humanDipFrames).
 func (d *HumanDetector) restartCand(e, fl float64, pause int) {
 	d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
-	d.bedTopN, d.bedN = 0, 0
+	d.bedTopN = 0
 	d.candN, d.candTrans = 0, 0
 	d.carried = false
 	d.eMax, d.eMin = e, e
@@ -876,10 +874,10 @@ func (d *HumanDetector) restartCand(e, fl float64, pause int) {
 	d.dipOK = pause >= humanChainGapFrames
 }
 
-// keepBed records the music-bed probability of a judged frame: bedTop keeps
-// the highest humanBedTopMax, highest first.
+// keepBed adds the music-bed probability of a judged frame to bedSum and,
+// among the highest humanBedTopMax, to bedTop.
 func (d *HumanDetector) keepBed(p float64) {
-	d.bedN++
+	d.bedSum += p
 	i := d.bedTopN
 	if i == humanBedTopMax {
 		if p <= d.bedTop[i-1] {
@@ -896,18 +894,19 @@ func (d *HumanDetector) keepBed(p float64) {
 }
 
 // trimmedBed returns the candidate's music-bed probability for the slow
-// path: mean, the mean over the judged frames, without the highest one in
+// path: the mean over the judged frames without the highest one in
 // humanSlowBedTrimDiv of them (see that constant).
-func (d *HumanDetector) trimmedBed(mean float64) float64 {
-	if d.bedN < 4 {
+func (d *HumanDetector) trimmedBed() float64 {
+	mean, _, n := d.judgedMeans()
+	if n < 4 {
 		return mean
 	}
-	drop := min(d.bedN-d.bedN*(humanSlowBedTrimDiv-1)/humanSlowBedTrimDiv, d.bedTopN)
+	drop := min(n-n*(humanSlowBedTrimDiv-1)/humanSlowBedTrimDiv, d.bedTopN)
 	top := 0.0
 	for _, v := range d.bedTop[:drop] {
 		top += v
 	}
-	return max(0, d.bedSum-top) / float64(d.bedN-drop)
+	return max(0, d.bedSum-top) / float64(n-drop)
 }
 
 // takeBedless marks the candidate as having no bed under it (see

@@ -42,6 +42,16 @@ func generateSmall(t *testing.T, dir string) string {
 	return out
 }
 
+// segmentsByCall reads segments.tsv, each call's rows in order.
+func segmentsByCall(t *testing.T, out string) map[string][][]string {
+	t.Helper()
+	segs := map[string][][]string{}
+	for _, r := range readRows(t, filepath.Join(out, "segments.tsv")) {
+		segs[r[0]] = append(segs[r[0]], r)
+	}
+	return segs
+}
+
 // The small corpus is generated once for the tests that only read it.
 var (
 	sharedOnce sync.Once
@@ -109,10 +119,7 @@ func seconds(t *testing.T, s string) float64 {
 // evaluation's per-announcement analysis and -fold rest on this.
 func TestSegmentsAgreeWithTimelines(t *testing.T) {
 	out := shared(t)
-	segs := map[string][][]string{}
-	for _, r := range readRows(t, filepath.Join(out, "segments.tsv")) {
-		segs[r[0]] = append(segs[r[0]], r)
-	}
+	segs := segmentsByCall(t, out)
 	calls := readRows(t, filepath.Join(out, "timelines.tsv"))
 	if len(calls) == 0 {
 		t.Fatal("no timelines written")
@@ -309,10 +316,7 @@ func holdMark(desc, name string) string {
 // end of its file, so some train calls must cross it.
 func TestFileEndsAreWhereTheMusicPlays(t *testing.T) {
 	out := shared(t)
-	segs := map[string][][]string{}
-	for _, r := range readRows(t, filepath.Join(out, "segments.tsv")) {
-		segs[r[0]] = append(segs[r[0]], r)
-	}
+	segs := segmentsByCall(t, out)
 	train, heard := 0, 0
 	for _, c := range readRows(t, filepath.Join(out, "timelines.tsv")) {
 		m := holdMark(c[4], "file-end@")
@@ -408,10 +412,7 @@ func TestPickUpEndsTheHoldWhereThePersonAnswers(t *testing.T) {
 // at the pickup (see pickUp).
 func TestCallsArePickedUpDuringTheHold(t *testing.T) {
 	out := shared(t)
-	segs := map[string][][]string{}
-	for _, r := range readRows(t, filepath.Join(out, "segments.tsv")) {
-		segs[r[0]] = append(segs[r[0]], r)
-	}
+	segs := segmentsByCall(t, out)
 	n := 0
 	for _, c := range readRows(t, filepath.Join(out, "timelines.tsv")) {
 		onset := seconds(t, c[2])

@@ -350,12 +350,8 @@ func pickUp(x *rand.Rand, s []int16, segs *[]tlSegment, from int) ([]int16, stri
 		if sg.end <= at {
 			continue
 		}
-		if sg.start > at {
-			keep = i
-			break
-		}
-		if at == sg.start {
-			keep = i // the pickup came as it began: none of it plays
+		if sg.start >= at {
+			keep = i // the pickup came in a gap before it, or as it began
 			break
 		}
 		in = sg.kind

@@ -194,18 +194,9 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 			}
 		}
 		fmt.Fprintf(w, "  %-34s onset %7s  %-22s %v\n", filepath.Base(r[0]), r[2], verdict, events)
-		st := styles[announcementStyle(r[4])]
-		if st == nil {
-			st = &styleStats{}
-			styles[announcementStyle(r[4])] = st
-		}
-		st.add(onset, detected, bad)
+		addTo(styles, announcementStyle(r[4]), onset, detected, bad)
 		if onset >= 0 {
-			k := answeredAfter(r[4], before[r[0]])
-			if after[k] == nil {
-				after[k] = &styleStats{}
-			}
-			after[k].add(onset, detected, bad)
+			addTo(after, answeredAfter(r[4], before[r[0]]), onset, detected, bad)
 		}
 	}
 	sort.Float64s(lat)
@@ -257,7 +248,14 @@ type styleStats struct {
 	lat                       []float64
 }
 
-func (st *styleStats) add(onset, detected float64, falseHuman int) {
+// addTo counts a call's result in group k of m: onset and detected in
+// seconds (-1: none), falseHuman its false detections.
+func addTo(m map[string]*styleStats, k string, onset, detected float64, falseHuman int) {
+	st := m[k]
+	if st == nil {
+		st = &styleStats{}
+		m[k] = st
+	}
 	st.calls++
 	st.falseHuman += falseHuman
 	if onset >= 0 {
