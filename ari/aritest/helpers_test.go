@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -37,22 +38,23 @@ func newSim(t *testing.T, opts Options) *Server {
 	return s
 }
 
-var (
-	sharedSoundsOnce sync.Once
-	sharedSounds     string
-)
+// sharedSounds is one espeak-ng cache for the whole test binary, so each prompt is spoken
+// once; TestMain removes it, or every run of these tests would leave it behind in /tmp.
+var sharedSounds string
 
-// soundsDir is one espeak-ng cache for the whole test binary.
-func soundsDir(t *testing.T) string {
-	sharedSoundsOnce.Do(func() {
-		d, err := os.MkdirTemp("", "aritest-test-sounds-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sharedSounds = d
-	})
-	return sharedSounds
+func TestMain(m *testing.M) {
+	d, err := os.MkdirTemp("", "aritest-test-sounds-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sounds cache:", err)
+		os.Exit(1)
+	}
+	sharedSounds = d
+	code := m.Run()
+	_ = os.RemoveAll(d)
+	os.Exit(code)
 }
+
+func soundsDir(*testing.T) string { return sharedSounds }
 
 // contractTarget is the real Asterisk if configured, else a fresh simulation.
 func contractTarget(t *testing.T, opts Options) *target {
