@@ -193,6 +193,8 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	actx, acancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromium),
+		// Chromium puts its singleton socket under TMPDIR; a test's own directory goes with the test.
+		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
