@@ -63,6 +63,7 @@ const (
 	kLiveMusic              // hold music with its notes' level: -22 dB, every fourth frame -34 dB
 	kSoMGaps                // a voice the model hears over music, 3 frames in 5, whose gaps fall to the background (-70 dB)
 	kOnsetBed               // clean speech whose syllable onsets, one frame in ten, get a music-bed probability of 0.5
+	kCutGap                 // background (-70 dB) still labelled music: the context window holds the music that was cut
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -87,6 +88,8 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			}
 		case kSilence:
 			f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
+		case kCutGap:
+			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -70
 		case kQuietBed:
 			f.Raw, f.Smoothed, f.PSpeech, f.EnergyDB = Speech, Speech, 0.9, -70
 		case kDoubt:
@@ -759,4 +762,41 @@ func TestTrimmedBedLeavesOutTheHighestTenth(t *testing.T) {
 			t.Fatalf("after %d values: trimmed bed %.6f, want %.6f", n, got, want)
 		}
 	}
+}
+
+// A person picks up by cutting the music off; the model goes on hearing music
+// in the background after the cut for a while (its context window holds the
+// music) and in the voice's first frames. The gap is measured by the level:
+// the greeting is a candidate, not a playback chain found on its next sentence.
+func TestHumanAfterACutTheLabelsLag(t *testing.T) {
+	h := onHold()
+	h.run(kCutGap, 500*time.Millisecond)
+	onset := h.at
+	h.run(kLag, 100*time.Millisecond)
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, time.Second)
+}
+
+// A stopped-music announcement starts 0.1-0.2 s after its music: a gap
+// measured from a cut is 0.1 s longer than one measured by the labels, so
+// an announcement 0.24 s after the cut is still a playback.
+func TestHumanStoppedAnnouncementSoonAfterACut(t *testing.T) {
+	h := onHold()
+	h.run(kCutGap, 240*time.Millisecond)
+	h.run(kSpeech, 3*time.Second)
+	h.wantNone(t, "on an announcement 0.24 s after the music stopped")
+}
+
+// Music whose phrases stop dead every 0.6 s cuts itself: a cut so soon
+// after the one before is not a pickup, and a phrase the model takes for a
+// voice after it is the music going on.
+func TestHumanNotOnMusicThatCutsItself(t *testing.T) {
+	h := onHold()
+	for range 6 {
+		h.run(kMusic, 200*time.Millisecond)
+		h.run(kCutGap, 400*time.Millisecond)
+	}
+	h.run(kSpeech, time.Second)
+	h.run(kMusic, 3*time.Second)
+	h.wantNone(t, "on music that stops and starts again")
 }
