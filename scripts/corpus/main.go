@@ -19,7 +19,7 @@ import (
 )
 
 // version changes whenever the generated corpus would change.
-const version = "corpus-v16"
+const version = "corpus-v17"
 
 func main() {
 	out := flag.String("out", "testdata/corpus", "output directory")

@@ -90,8 +90,10 @@ func (g *generator) timelines() error {
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	// Each version that changed a split's calls changed its stream: the
-	// held-out calls of corpus-v16 are new (0x71ee; v16 also moved every
-	// call's pickup, see pickUp; v15's (0x71ed) were scored with the tenth
+	// held-out calls of corpus-v17 are new (0x71ef); v16's (0x71ee; v16
+	// also moved every call's pickup, see pickUp) were scored with the
+	// eleventh session's code four times and the twelfth's once; v15's
+	// (0x71ed) were scored with the tenth
 	// session's final code and two older versions; those of v5 to v10 were
 	// used to choose between rule settings or scored more than once, v13's
 	// (0x71eb) were searched for the misses the tenth session's gap check
@@ -105,7 +107,7 @@ func (g *generator) writeTimeline(idx, k int, split string) (string, []string, e
 	// (file-end@ times).
 	stream := uint64(0x71e4)
 	if split == "heldout" {
-		stream = 0x71ee
+		stream = 0x71ef
 	}
 	r := rand.New(rand.NewPCG(uint64(2000+idx), stream))
 	human := k%4 != 3 // three of four reach a person
