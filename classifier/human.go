@@ -869,7 +869,7 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 		d.afterCut = false
 		return
 	}
-	if d.afterCut || d.levelN-1-d.lastHold > humanCutHoldFrames-1 {
+	if d.afterCut || d.levelN-d.lastHold > humanCutHoldFrames {
 		return
 	}
 	before := max(d.levels[(d.levelN-2+humanLevelFrames)%humanLevelFrames], d.levels[(d.levelN-3+humanLevelFrames)%humanLevelFrames])
@@ -877,7 +877,8 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 		return
 	}
 	if d.levelN-d.cutAt > humanCutHoldFrames {
-		// A new cut, not the frames after the last one.
+		// A new cut, not a frame that still has the last one's hold audio
+		// in view.
 		d.afterCut = d.levelN-d.cutAt > humanCutApartFrames
 	}
 	d.cutAt = d.levelN
