@@ -396,8 +396,9 @@ const (
 	// chain and was found on its next sentence. A cut: a quiet frame at
 	// least humanCutDB under the louder of the two frames before it, with
 	// hold audio heard in the last humanCutHoldFrames. After one, and until
-	// the level leaves the background, music labels do not count as hold
-	// audio heard, from humanCutDelayFrames (0.1 s) after the cut on: a
+	// the level leaves the background, the frames' labels are no evidence
+	// either way, as an onset transition's are (cutLag), from
+	// humanCutDelayFrames (0.1 s) after the cut on: a
 	// gap measured from a cut by the level is that much longer than the
 	// 0.2 s a gap measured by the labels needs, since stopped-music
 	// announcements start 0.1-0.2 s after their music on the train calls
@@ -417,7 +418,11 @@ const (
 	// instead of 61), the voice folds 285 instead of 279 (v16 train calls)
 	// and 302 instead of 296 (v11), the music folds 168 instead of 166 and
 	// 174 instead of 170. Asking the level to stay steady after the cut
-	// (a ducked bed moves) found fewer and caught nothing more.
+	// (a ducked bed moves) found fewer and caught nothing more. Those
+	// numbers are for the frames not resetting the gap alone; taken for an
+	// onset transition (no bed, no end of a chain either): v8-v15 513 found,
+	// 307 within 1 s, validation 162 and 203 within 1 and 2 s, no false
+	// detection added.
 	humanCutDB          = 15.0
 	humanCutHoldFrames  = 3
 	humanCutDelayFrames = 5
@@ -561,12 +566,14 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	// A bedless candidate's speech-over-music frames are speech (overruled).
 	bedless := d.inCand && d.bedless
+	d.watchCut(quiet, f.EnergyDB)
 	// The first frames of a sound that follows a clean gap are judged by a
 	// context window that still holds what came before the gap: their music
-	// and speech-over-music labels are no evidence either way. A sound
+	// and speech-over-music labels are no evidence either way, and nor are
+	// those of the background after the music was cut (cutLag). A sound
 	// begins after a pause (humanClearFrames of background), not at every
 	// dip between syllables that noise makes look like the floor.
-	trans := (loud && d.loudRun <= d.transLen(d.runHold) && d.runGap >= humanClearFrames && d.runPause >= humanClearFrames) ||
+	trans := d.cutLag() || (loud && d.loudRun <= d.transLen(d.runHold) && d.runGap >= humanClearFrames && d.runPause >= humanClearFrames) ||
 		(d.inCand && d.candN < d.transLen(d.candHold) && d.gapBefore >= humanClearFrames)
 	som := f.Raw == Speech && f.MusicUnder && !trans && !bedless
 	overruled := bedless && f.Raw == Speech && f.MusicUnder && !trans
@@ -576,14 +583,9 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	d.somRecent += (somV - d.somRecent) / humanSoMMemoryFrames
 	speechy := f.Raw == Speech && loud && !som
-	d.watchCut(quiet, f.EnergyDB)
 	bedHeard := som || (f.Raw == Music && f.Smoothed == Music && !trans)
 	if bedHeard {
 		d.lastHold = d.levelN
-	}
-	if d.afterCut && d.levelN-d.cutAt >= humanCutDelayFrames {
-		// The context window still holds the music that was cut.
-		bedHeard = false
 	}
 	d.sinceHold = satInc(d.sinceHold)
 	switch {
@@ -872,8 +874,7 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 	if d.afterCut || d.levelN-d.lastHold > humanCutHoldFrames {
 		return
 	}
-	before := max(d.levels[(d.levelN-2+humanLevelFrames)%humanLevelFrames], d.levels[(d.levelN-3+humanLevelFrames)%humanLevelFrames])
-	if before-e < humanCutDB {
+	if max(d.levelBack(1), d.levelBack(2))-e < humanCutDB {
 		return
 	}
 	if d.levelN-d.cutAt > humanCutHoldFrames {
@@ -882,6 +883,19 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 		d.afterCut = d.levelN-d.cutAt > humanCutApartFrames
 	}
 	d.cutAt = d.levelN
+}
+
+// levelBack returns the level of the frame back frames before the latest
+// (0: the latest).
+func (d *HumanDetector) levelBack(back int) float64 {
+	return d.levels[(d.levelN-1-back+humanLevelFrames)%humanLevelFrames]
+}
+
+// cutLag reports whether the frame's labels still come from the music that
+// was cut (see humanCutDB): no evidence either way, like an onset
+// transition's.
+func (d *HumanDetector) cutLag() bool {
+	return d.afterCut && d.levelN-d.cutAt >= humanCutDelayFrames
 }
 
 // fadedOut reports whether the hold music faded out before the pause that
