@@ -16,7 +16,7 @@ func readWAV(t testing.TB, path string) []int16 {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("sound file not installed (asterisk-moh-opsound-wav / asterisk-core-sounds-en-wav): %v", err)
+		t.Skipf("sound file not installed (asterisk-moh-opsound-wav / asterisk-core-sounds-en-wav and asterisk-core-sounds-en): %v", err)
 	}
 	defer f.Close()
 	d := wav.NewDecoder(f)

@@ -39,7 +39,7 @@ var realRecordings = []struct {
 func readWAV8k(t testing.TB, path string) []int16 {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("%s missing (install asterisk-moh-opsound-wav and asterisk-core-sounds-en-wav): %v", path, err)
+		t.Skipf("%s missing (install asterisk-moh-opsound-wav, asterisk-core-sounds-en-wav and asterisk-core-sounds-en): %v", path, err)
 	}
 	if len(b) < 44 || string(b[0:4]) != "RIFF" || binary.LittleEndian.Uint32(b[24:28]) != 8000 ||
 		binary.LittleEndian.Uint16(b[22:24]) != 1 || binary.LittleEndian.Uint16(b[34:36]) != 16 {

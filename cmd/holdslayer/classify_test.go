@@ -100,7 +100,7 @@ func TestClassifyJSONHumanEvidence(t *testing.T) {
 	}
 	voice, err := audio.ReadFile("/usr/share/asterisk/sounds/en/demo-congrats.wav")
 	if err != nil {
-		t.Skipf("asterisk-core-sounds-en-wav not installed: %v", err)
+		t.Skipf("asterisk-core-sounds-en-wav and asterisk-core-sounds-en not installed: %v", err)
 	}
 	s := append(append(append([]int16{}, music.Samples[:15*8000]...), make([]int16, 5600)...), voice.Samples...)
 	path := filepath.Join(t.TempDir(), "call.wav")

@@ -37,7 +37,7 @@ func loadDir(dir string, limit int, minSec float64) ([]source, error) {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no wav files in %s (install the Debian package)", dir)
+		return nil, fmt.Errorf("no wav files in %s (apt-get install asterisk-moh-opsound-wav asterisk-core-sounds-en-wav asterisk-core-sounds-en)", dir)
 	}
 	sort.Strings(paths)
 	var out []source
