@@ -64,6 +64,7 @@ const (
 	kSoMGaps                // a voice the model hears over music, 3 frames in 5, whose gaps fall to the background (-70 dB)
 	kOnsetBed               // clean speech whose syllable onsets, one frame in ten, get a music-bed probability of 0.5
 	kCutGap                 // background (-70 dB) still labelled music: the context window holds the music that was cut
+	kDecrescendo            // a quiet passage of the hold music: -22 dB down to -52 dB over the step, labelled music throughout
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -86,6 +87,9 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			if f.EnergyDB < -45 {
 				f.Raw, f.Smoothed, f.PMusicBed = Silence, Silence, 0
 			}
+		case kDecrescendo:
+			f.Raw, f.Smoothed, f.PMusicBed = Music, Music, 0.95
+			f.EnergyDB = -22 - 30*float64(i+1)/float64(frames(d))
 		case kSilence:
 			f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
 		case kCutGap:
@@ -653,6 +657,19 @@ func TestHumanFadeOutIsPlayback(t *testing.T) {
 	h.run(kLiveMusic, 3*time.Second)
 	h.run(kSilence, time.Second)
 	onset = h.at
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, 700*time.Millisecond)
+}
+
+// A person who picks up in a quiet passage cuts off music whose level had
+// been falling like a fade's, but the music was still playing when it
+// stopped dead: the voice after it is the person.
+func TestHumanCutInAQuietPassage(t *testing.T) {
+	h := onHold()
+	h.run(kLiveMusic, 3*time.Second)
+	h.run(kDecrescendo, 1500*time.Millisecond)
+	h.run(kSilence, 500*time.Millisecond)
+	onset := h.at
 	h.run(kSpeech, 2*time.Second)
 	h.wantOne(t, onset, 700*time.Millisecond)
 }
