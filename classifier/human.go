@@ -1,8 +1,10 @@
 package classifier
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -1080,4 +1082,42 @@ func (d *HumanDetector) followMusic(e float64) {
 		d.musicLevel = e
 	}
 	d.musicLevel += (e - d.musicLevel) / humanMusicLevelFrames
+}
+
+// State describes what the detector is doing, for reading a call frame by
+// frame (`eval -trace`): why a voice is waiting, or is not a candidate at
+// all. Empty until a hold was seen.
+func (d *HumanDetector) State() string {
+	if !d.armed {
+		return ""
+	}
+	if d.fired {
+		return "fired"
+	}
+	var b strings.Builder
+	if d.inCand {
+		bed, speech, n := d.judgedMeans()
+		fmt.Fprintf(&b, "cand %.2fs speech %d (judged %d) som %d music %d bed %.2f/%.2f p %.2f range %.0fdB",
+			float64(d.candN)*FrameDuration.Seconds(), d.speechN, max(0, n), d.somN, d.musicN, bed, d.trimmedBed(), speech, d.eMax-d.eMin)
+		for _, flag := range []struct {
+			on   bool
+			name string
+		}{{d.doubted(), "doubted"}, {d.owed, "owed"}, {d.bedless, "bedless"}, {d.carried, "carried"}, {d.probe, "probe"}} {
+			if flag.on {
+				b.WriteString(" " + flag.name)
+			}
+		}
+	}
+	for _, flag := range []struct {
+		on   bool
+		name string
+	}{{d.annChain, "chain"}, {d.dropped, "dropped"}, {d.afterCut, "after-cut"}, {d.sinceBed == 0, "bed"}} {
+		if flag.on {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(flag.name)
+		}
+	}
+	return b.String()
 }

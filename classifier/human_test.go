@@ -3,6 +3,7 @@ package classifier
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -818,4 +819,28 @@ func TestHumanNotOnMusicThatCutsItself(t *testing.T) {
 	h.run(kSpeech, time.Second)
 	h.run(kMusic, 3*time.Second)
 	h.wantNone(t, "on music that stops and starts again")
+}
+
+// State says what the detector is doing, for tracing a call: nothing before
+// a hold, the music bed while it plays, the candidate and its evidence while
+// a voice is judged, and fired once a person was detected.
+func TestHumanStateDescribesTheDetector(t *testing.T) {
+	d := NewHumanDetector(DefaultHumanMinSpeech, DefaultHumanMaxMusicShare, DefaultHumanMinConfidence)
+	if got := d.State(); got != "" {
+		t.Fatalf("State before a hold = %q, want empty", got)
+	}
+	h := onHold()
+	if got := h.d.State(); got != "bed" {
+		t.Fatalf("State in the hold music = %q, want %q", got, "bed")
+	}
+	h.run(kSilence, time.Second)
+	h.run(kSpeech, 200*time.Millisecond)
+	if got := h.d.State(); !strings.HasPrefix(got, "cand 0.20s speech 10 ") || !strings.Contains(got, "doubted") {
+		t.Fatalf("State 0.2 s into a voice = %q, want a doubted candidate of 0.20 s with 10 speech frames", got)
+	}
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, 11*time.Second, 0)
+	if got := h.d.State(); got != "fired" {
+		t.Fatalf("State after the detection = %q, want %q", got, "fired")
+	}
 }

@@ -95,6 +95,9 @@ func (p *Pipeline) OnHold() bool { return p.hold.OnHold() }
 // Elapsed returns the audio time processed so far.
 func (p *Pipeline) Elapsed() time.Duration { return time.Duration(p.frameNo) * FrameDuration }
 
+// HumanState is the human detector's State, for tracing a call.
+func (p *Pipeline) HumanState() string { return p.human.State() }
+
 // ContextVector returns the model input of the last frame (for training).
 func (p *Pipeline) ContextVector() []float64 { return p.ctx.vec[:] }
 

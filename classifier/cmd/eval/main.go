@@ -241,8 +241,8 @@ func trainingExamples(dir string, clips []clip) ([][]float64, []int, error) {
 }
 
 // traceFile prints the per-frame view of the pipeline between from and to
-// seconds: level, frame label, model probabilities, smoothed label and any
-// detection. For tuning on the train split.
+// seconds: level, frame label, model probabilities, smoothed label, what the
+// human detector is doing and any detection. For tuning on the train split.
 func traceFile(w io.Writer, dir, file string, from, to float64) error {
 	s, err := load(dir, file)
 	if err != nil {
@@ -263,6 +263,9 @@ func traceFile(w io.Writer, dir, file string, from, to float64) error {
 		}
 		fmt.Fprintf(w, "%7.2f %6.1f %-8s %2s %-8s %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f", t, f.EnergyDB, r.Frame.Label, mu, r.Current,
 			f.PSilence, f.PMusic, f.PSpeech, f.PNoise, f.PSpeechOverMusic, f.Harmonicity, f.Mod4Hz)
+		if st := p.HumanState(); st != "" {
+			fmt.Fprintf(w, "  [%s]", st)
+		}
 		for _, d := range r.Detections {
 			fmt.Fprintf(w, "  <%s onset %.2f conf %.2f>", d.Kind, d.Onset.Seconds(), d.Confidence)
 		}
