@@ -41,6 +41,15 @@ type Pipeline struct {
 	frameNo int64
 	probs   [NumClasses]float64
 
+	// Lost frames (see lostLevelDB): pendZero says every input sample of
+	// the pending frame was zero; held says the last frame, in heldPend,
+	// was such a frame after sound and waits for the next one to tell
+	// whether it was lost or the start of digital silence.
+	pendZero bool
+	held     bool
+	heldPend [frameLen]float64
+	lost     int64
+
 	res    Result
 	dets   [4]Detection
 	closed Segment
@@ -83,6 +92,7 @@ func (p *Pipeline) Reset() {
 	p.dec.reset()
 	p.hp.reset()
 	p.nPend, p.frameNo = 0, 0
+	p.held, p.lost = false, 0
 	p.res = Result{}
 }
 
@@ -126,15 +136,70 @@ func (p *Pipeline) Process(frame []int16) Result {
 			}
 			got = n
 		}
+		if p.nPend == 0 {
+			p.pendZero = true
+		}
+		if p.pendZero {
+			for _, v := range frame[:n] {
+				if v != 0 {
+					p.pendZero = false
+					break
+				}
+			}
+		}
 		frame = frame[n:]
 		p.hp.run(dst[:got])
 		if p.nPend += got; p.nPend == frameLen {
 			p.nPend = 0
-			p.step()
+			p.frameDone()
 		}
 	}
 	return p.res
 }
+
+// A frame whose samples are all zero, straight after sound, is a lost packet
+// (the media layer fills a missing one with zeros) or the first frame of
+// digital silence. Only the next frame tells which: another zero frame is
+// silence, sound is a packet lost in it. So such a frame is held, and then
+// either processed before the next one, 20 ms late, or dropped: a lost frame
+// is not heard at all, as if the network had concealed it. Fed to the
+// detectors, one lost frame made the level floor digital silence for 1.5 s
+// and the context model's window lean towards a pause for 0.8 s; in line
+// noise that hid the gap before a greeting and the cut of the music. On the
+// v16 train calls with 1 % of the frames lost at random (`eval -lose 0.01`),
+// 82 of 96 agents were found where 88 are without loss, and with 3 % lost,
+// 70; with lost frames dropped, 88 and 87 (validation v5-v7 at 1 %: 264 of
+// 288 instead of 246). Without loss nothing changes but the corpus's own
+// lost-frame calls, and no false detection was added on any set or fold. A
+// second zero frame is silence, so a burst of lost frames is heard as a
+// short pause, as before.
+const lostLevelDB = -100.0 // the last frame was sound when its level was above this
+
+// frameDone runs the pipeline on the completed pending frame, holding or
+// dropping it if it may be lost (see lostLevelDB).
+func (p *Pipeline) frameDone() {
+	switch {
+	case p.held && p.pendZero:
+		// Digital silence: the held frame was its first frame.
+		p.held = false
+		p.pend, p.heldPend = p.heldPend, p.pend
+		p.step()
+		p.pend = p.heldPend
+	case p.held:
+		// Sound again: the held frame was lost.
+		p.held = false
+		p.frameNo++
+		p.lost++
+	case p.pendZero && p.frameNo > 0 && p.res.Frame.Features.EnergyDB > lostLevelDB:
+		p.held = true
+		p.heldPend = p.pend
+		return
+	}
+	p.step()
+}
+
+// Lost returns how many frames were taken for lost packets and not heard.
+func (p *Pipeline) Lost() int64 { return p.lost }
 
 func (p *Pipeline) step() {
 	at := time.Duration(p.frameNo) * FrameDuration
