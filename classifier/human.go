@@ -887,6 +887,14 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		AudioType: "speech", Evidence: ev}, true
 }
 
+// lostFrame keeps the memory of recordings heard (echo.go) in step with the
+// call's time over a lost frame that is not heard (see lostLevelDB): a
+// replayed announcement matches the first playing frame by frame, and with
+// a frame missing from the memory the second half of the match was a frame
+// off (with 1 % of the frames lost, an announcement looped by its hold system
+// was taken for a person on the v15 held-out calls).
+func (d *HumanDetector) lostFrame() { d.echo.push(0, false) }
+
 // watchCut follows the music's cuts (see humanCutDB) on a frame that is
 // quiet or not, at level e.
 func (d *HumanDetector) watchCut(quiet bool, e float64) {

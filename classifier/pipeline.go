@@ -193,6 +193,7 @@ func (p *Pipeline) frameDone() {
 		p.held = false
 		p.frameNo++
 		p.lost++
+		p.human.lostFrame()
 	case p.pendZero && p.frameNo > 0 && p.res.Frame.Features.EnergyDB > lostLevelDB:
 		p.held = true
 		p.heldPend = p.pend
