@@ -109,3 +109,37 @@ func BenchmarkEchoRepeat(b *testing.B) {
 		m.repeat(echoQueryFrames)
 	}
 }
+
+// A lost frame that is not heard (see lostLevelDB) still takes its slot in
+// the memory (HumanDetector.lostFrame), so a recording played again matches
+// its first playing frame by frame on both sides of the loss; without the
+// slot, the frames after the loss are one frame off.
+func TestEchoLostFrameKeepsItsSlot(t *testing.T) {
+	for _, slot := range []bool{true, false} {
+		d := NewHumanDetector(DefaultHumanMinSpeech, DefaultHumanMaxMusicShare, DefaultHumanMinConfidence)
+		for i := 0; i < 2000; i++ {
+			if i == 1975 { // lost, inside the query window
+				if slot {
+					d.lostFrame()
+				}
+				continue
+			}
+			w := printOf(i)
+			if i >= 1500 {
+				w = printOf(i - 700) // the stretch heard 700 frames earlier, again
+			}
+			d.echo.push(w, true)
+		}
+		shift := 700
+		if !slot {
+			shift = 699 // where the frames before the loss now lie
+		}
+		ber, n := d.echo.at(echoQueryFrames, shift)
+		switch {
+		case slot && (ber != 0 || n != echoQueryFrames-1):
+			t.Errorf("with the lost frame's slot: BER %.3f over %d frames, want 0 over %d", ber, n, echoQueryFrames-1)
+		case !slot && ber < 0.2:
+			t.Errorf("without the slot: BER %.3f, want the frames after the loss off by one (about 0.25)", ber)
+		}
+	}
+}
