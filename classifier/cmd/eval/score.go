@@ -343,22 +343,29 @@ func quantile(xs []float64, q float64) float64 {
 	return xs[i]
 }
 
-// loseShare is the share of 20 ms frames -lose zeroes in every call.
-var loseShare float64
+// loseShare is the share of 20 ms frames -lose zeroes in every call, in
+// bursts of loseBurst frames.
+var (
+	loseShare float64
+	loseBurst = 1
+)
 
-// loseFrames zeroes each 20 ms frame of s with probability share, as the
-// media layer fills a lost packet: the same frames of the same call on every
-// run (the generator is seeded with the call's name).
+// loseFrames zeroes about share of the 20 ms frames of s, loseBurst
+// consecutive frames at a time, as the media layer fills lost packets: the
+// same frames of the same call on every run (the generator is seeded with
+// the call's name).
 func loseFrames(s []int16, share float64, call string) {
 	if share <= 0 {
 		return
 	}
+	burst := max(1, loseBurst)
 	h := fnv.New64a()
 	h.Write([]byte(call))
 	r := rand.New(rand.NewPCG(h.Sum64(), 0x1057))
 	for i := 0; i+160 <= len(s); i += 160 {
-		if r.Float64() < share {
-			clear(s[i : i+160])
+		if r.Float64() < share/float64(burst) {
+			clear(s[i:min(len(s), i+burst*160)])
+			i += (burst - 1) * 160
 		}
 	}
 }
