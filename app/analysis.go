@@ -30,6 +30,13 @@ type AudioAnalyzer interface {
 	Process(frame []int16) Analysis
 }
 
+// LossAwareAnalyzer is an AudioAnalyzer that can be told a frame never arrived
+// (AudioFrame.Filled): the media layer's filler is zeros, which an analyzer would otherwise
+// hear as the company going silent.
+type LossAwareAnalyzer interface {
+	ProcessLost() Analysis
+}
+
 // AnalyzerFactory builds one analyzer per call for the audio source's sample rate.
 type AnalyzerFactory func(sampleRate int) (AudioAnalyzer, error)
 

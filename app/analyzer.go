@@ -28,9 +28,17 @@ func NewClassifierAnalyzer(cfg classifier.Config) AnalyzerFactory {
 	}
 }
 
+var _ LossAwareAnalyzer = (*ClassifierAnalyzer)(nil)
+
 // Process classifies one frame. It allocates only when a detection is made.
-func (a *ClassifierAnalyzer) Process(frame []int16) Analysis {
-	r := a.p.Process(frame)
+func (a *ClassifierAnalyzer) Process(frame []int16) Analysis { return analysis(a.p.Process(frame)) }
+
+// ProcessLost tells the pipeline that a frame never arrived, so it does not hear the media
+// layer's filler as the company's audio (classifier.Pipeline.ProcessLost).
+func (a *ClassifierAnalyzer) ProcessLost() Analysis { return analysis(a.p.ProcessLost()) }
+
+// analysis converts the pipeline's result for the engine.
+func analysis(r classifier.Result) Analysis {
 	f := r.Frame.Features
 	out := Analysis{
 		Label:      string(r.Current),

@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"os"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-audio/wav"
@@ -124,4 +126,64 @@ func TestClassifierAnalyzerHumanEvidence(t *testing.T) {
 			t.Errorf("evidence %v lacks %q", human.Evidence, k)
 		}
 	}
+}
+
+// lossCounter is a LossAwareAnalyzer that counts what it is given.
+type lossCounter struct {
+	mu          sync.Mutex
+	heard, lost int
+}
+
+func (a *lossCounter) Process([]int16) app.Analysis {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.heard++
+	return app.Analysis{Label: app.AudioMusic}
+}
+
+func (a *lossCounter) ProcessLost() app.Analysis {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.lost++
+	return app.Analysis{Label: app.AudioMusic}
+}
+
+func (a *lossCounter) counts() (heard, lost int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.heard, a.lost
+}
+
+// A frame the media layer filled because no packet came (AudioFrame.Filled) reaches the
+// analyzer as lost, not as the company's audio: its zeros would read as the line going silent.
+func TestFilledFramesReachTheAnalyzerAsLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		an := &lossCounter{}
+		e := newEnv(t, func(cfg *app.EngineConfig) {
+			cfg.Analyzer = func(int) (app.AudioAnalyzer, error) { return an, nil }
+		})
+		defer e.close()
+		c, s := e.place(app.CallRequest{Number: company, Mode: app.ModeHoldSlayer})
+		s.FarAnswer(e.channel(s, companyEP))
+		e.settle()
+		e.wantStatus(c.ID, app.StatusConnected)
+		s.mu.Lock()
+		src := s.sources[0]
+		s.mu.Unlock()
+		frame := make([]int16, 160)
+		for i := range frame {
+			frame[i] = int16(1000 * (i%16 - 8))
+		}
+		for _, filled := range []bool{false, true, true, false} {
+			if filled {
+				src.push(app.AudioFrame{Samples: make([]int16, 160), Filled: true})
+			} else {
+				src.push(app.AudioFrame{Samples: frame})
+			}
+			e.sleep(20 * time.Millisecond)
+		}
+		if heard, lost := an.counts(); heard != 2 || lost != 2 {
+			t.Fatalf("analyzer heard %d frames and was told of %d lost, want 2 and 2", heard, lost)
+		}
+	})
 }

@@ -83,7 +83,12 @@ func (c *call) onFrame(fr AudioFrame) *endCause {
 		rate = c.audio.SampleRate()
 	}
 	c.class.heard += time.Duration(len(fr.Samples)) * time.Second / time.Duration(rate)
-	a := c.analyzer.Process(fr.Samples)
+	var a Analysis
+	if la, ok := c.analyzer.(LossAwareAnalyzer); ok && fr.Filled {
+		a = la.ProcessLost()
+	} else {
+		a = c.analyzer.Process(fr.Samples)
+	}
 	c.classified(a)
 	if ec := c.hearFrame(fr.Samples, a); ec != nil {
 		return ec

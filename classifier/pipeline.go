@@ -191,15 +191,43 @@ func (p *Pipeline) frameDone() {
 	case p.held:
 		// Sound again: the held frame was lost.
 		p.held = false
-		p.frameNo++
-		p.lost++
-		p.human.lostFrame()
+		p.skip()
 	case p.pendZero && p.frameNo > 0 && p.res.Frame.Features.EnergyDB > lostLevelDB:
 		p.held = true
 		p.heldPend = p.pend
 		return
 	}
 	p.step()
+}
+
+// ProcessLost tells the pipeline that the next 20 ms frame never arrived:
+// the media layer knows when no packet came for a slot (app.AudioFrame's
+// Filled), and then no guessing is needed. Such frames are not heard at all,
+// however many come in a row (a burst of lost packets would otherwise be
+// taken for digital silence, see lostLevelDB), but keep their slot in time.
+// A zero frame still held as possibly lost is taken for lost too. Result
+// describes the last frame heard. Input that is not in whole frames hears
+// the gap as zeros instead.
+func (p *Pipeline) ProcessLost() Result {
+	if p.nPend != 0 {
+		var zeros [2 * frameLen]int16
+		return p.Process(zeros[:p.rate/50])
+	}
+	p.res.Closed = nil
+	p.res.Detections = p.dets[:0]
+	if p.held {
+		p.held = false
+		p.skip()
+	}
+	p.skip()
+	return p.res
+}
+
+// skip lets one frame's time pass unheard: a lost packet.
+func (p *Pipeline) skip() {
+	p.frameNo++
+	p.lost++
+	p.human.lostFrame()
 }
 
 // Lost returns how many frames were taken for lost packets and not heard.

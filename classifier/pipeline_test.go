@@ -462,3 +462,38 @@ func mustPipeline(t *testing.T) *Pipeline {
 	}
 	return p
 }
+
+// A frame the media layer knows never arrived (ProcessLost) is not heard,
+// however many come in a row: a burst of three leaves the model's window as
+// on a line that lost nothing, where three frames of zeros would be heard as
+// digital silence.
+func TestProcessLostSkipsABurst(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	line := mixInto(noise(r, 2300*8, -40), sine([]float64{300, 450}, 8000, 2.3, -20, 0))
+	whole, told, zeros := mustPipeline(t), mustPipeline(t), mustPipeline(t)
+	for i := 0; i+160 <= len(line); i += 160 {
+		if i == 2*8000 {
+			for range 3 {
+				told.ProcessLost()
+				zeros.Process(make([]int16, 160))
+			}
+		}
+		whole.Process(line[i : i+160])
+		told.Process(line[i : i+160])
+		zeros.Process(line[i : i+160])
+	}
+	if told.Lost() != 3 || told.Elapsed() != whole.Elapsed()+3*FrameDuration {
+		t.Fatalf("told of 3 lost frames: %d lost, elapsed %v; want 3 and %v", told.Lost(), told.Elapsed(), whole.Elapsed()+3*FrameDuration)
+	}
+	w, l, z := whole.ContextVector(), told.ContextVector(), zeros.ContextVector()
+	var heard bool
+	for i := range w {
+		if math.Abs(w[i]-l[i]) > 1e-9*max(1, math.Abs(w[i])) {
+			t.Fatalf("context feature %d is %g after 3 frames told lost, %g without", i, l[i], w[i])
+		}
+		heard = heard || math.Abs(w[i]-z[i]) > 0.1*max(1, math.Abs(w[i]))
+	}
+	if !heard {
+		t.Error("three frames of zeros left the window as it was: the test cannot tell them from frames told lost")
+	}
+}

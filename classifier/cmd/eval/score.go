@@ -154,13 +154,18 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		if err != nil {
 			return err
 		}
-		loseFrames(s, loseShare, r[0])
+		lost := loseFrames(s, loseShare, r[0])
 		p, _ := classifier.NewPipeline(8000, classifier.Config{})
 		var events []string
 		detected := -1.0
 		bad := 0
 		for i := 0; i+160 <= len(s); i += 160 {
-			res := p.Process(s[i : i+160])
+			var res classifier.Result
+			if loseTold && lost[i/160] {
+				res = p.ProcessLost()
+			} else {
+				res = p.Process(s[i : i+160])
+			}
 			for _, d := range res.Detections {
 				at := d.At.Seconds()
 				events = append(events, fmt.Sprintf("%s@%.2f(%.2f)", d.Kind, at, d.Confidence))
@@ -344,19 +349,22 @@ func quantile(xs []float64, q float64) float64 {
 }
 
 // loseShare is the share of 20 ms frames -lose zeroes in every call, in
-// bursts of loseBurst frames.
+// bursts of loseBurst frames; with loseTold the pipeline is told which
+// (ProcessLost), as the media layer tells it of the packets it never got.
 var (
 	loseShare float64
 	loseBurst = 1
+	loseTold  bool
 )
 
 // loseFrames zeroes about share of the 20 ms frames of s, loseBurst
 // consecutive frames at a time, as the media layer fills lost packets: the
 // same frames of the same call on every run (the generator is seeded with
-// the call's name).
-func loseFrames(s []int16, share float64, call string) {
+// the call's name). It returns which frames it zeroed.
+func loseFrames(s []int16, share float64, call string) []bool {
+	lost := make([]bool, len(s)/160+1)
 	if share <= 0 {
-		return
+		return lost
 	}
 	burst := max(1, loseBurst)
 	h := fnv.New64a()
@@ -365,7 +373,11 @@ func loseFrames(s []int16, share float64, call string) {
 	for i := 0; i+160 <= len(s); i += 160 {
 		if r.Float64() < share/float64(burst) {
 			clear(s[i:min(len(s), i+burst*160)])
+			for k := i / 160; k < min(len(lost), i/160+burst); k++ {
+				lost[k] = true
+			}
 			i += (burst - 1) * 160
 		}
 	}
+	return lost
 }
