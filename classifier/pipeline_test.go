@@ -497,3 +497,23 @@ func TestProcessLostSkipsABurst(t *testing.T) {
 		t.Error("three frames of zeros left the window as it was: the test cannot tell them from frames told lost")
 	}
 }
+
+// At 16 kHz (the engine's slin16) a lone frame of zeros is a lost packet as
+// at 8 kHz: the input samples are checked before the decimator blurs them.
+func TestLostFrameAtSixteenKilohertz(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	line := mixInto(noise(r, 2*16000, -40), sine([]float64{300, 450}, 16000, 2, -20, 0))
+	p, err := NewPipeline(16000, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+320 <= len(line); i += 320 {
+		if i == 16000 {
+			p.Process(make([]int16, 320))
+		}
+		p.Process(line[i : i+320])
+	}
+	if p.Lost() != 1 || p.Elapsed() != 2*time.Second+FrameDuration {
+		t.Errorf("16 kHz: %d frames lost, elapsed %v; want 1 and 2.02s", p.Lost(), p.Elapsed())
+	}
+}
