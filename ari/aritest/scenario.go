@@ -2,7 +2,9 @@ package aritest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,6 +221,11 @@ func (sc *Scenario) prepare(c *soundCache) error {
 				a.samples, err = c.file(p)
 			case a.Sound != "":
 				a.samples, err = c.sound(a.Sound)
+				if errors.Is(err, fs.ErrNotExist) {
+					// Without Asterisk's sound packages the scenario still plays: the
+					// prompt's name, spoken (the demo must run on a bare machine).
+					a.samples, err = c.say(strings.ReplaceAll(a.Sound, "-", " "), sc.Voice)
+				}
 			case a.Tone != "":
 				a.samples = toneSamples(a.Tone, 8000)
 			}

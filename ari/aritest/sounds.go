@@ -15,11 +15,12 @@ import (
 	"github.com/holdslayer/holdslayer/app/audio"
 )
 
-// Where Debian's asterisk-core-sounds-en-wav and asterisk-moh-opsound-wav put their files.
-const (
-	coreSoundsDir = "/usr/share/asterisk/sounds/en"
-	mohDir        = "/usr/share/asterisk/moh"
-)
+// Where Debian's asterisk-core-sounds-en-wav and asterisk-moh-opsound-wav put their files. The
+// sounds/en link comes with asterisk-core-sounds-en; installed without recommends, the -wav
+// package leaves its files only under the voice's own directory.
+var coreSoundsDirs = []string{"/usr/share/asterisk/sounds/en", "/usr/share/asterisk/sounds/en_US_f_Allison"}
+
+const mohDir = "/usr/share/asterisk/moh"
 
 // soundCache loads and renders audio once, as 8 kHz mono samples.
 type soundCache struct {
@@ -62,11 +63,14 @@ func (sc *soundCache) sound(name string) ([]int16, error) {
 	if strings.Contains(name, "..") {
 		return nil, fmt.Errorf("bad sound name %q", name)
 	}
-	p := filepath.Join(coreSoundsDir, name+".wav")
-	if _, err := os.Stat(p); err != nil {
-		return nil, fmt.Errorf("sound %s: %w", name, err)
+	var err error
+	for _, dir := range coreSoundsDirs {
+		p := filepath.Join(dir, name+".wav")
+		if _, err = os.Stat(p); err == nil {
+			return sc.file(p)
+		}
 	}
-	return sc.file(p)
+	return nil, fmt.Errorf("sound %s: %w", name, err)
 }
 
 // moh returns a music-on-hold loop: a file from the moh directory by name, or the first one
