@@ -83,6 +83,9 @@ func (c *call) onFrame(fr AudioFrame) *endCause {
 		rate = c.audio.SampleRate()
 	}
 	c.class.heard += time.Duration(len(fr.Samples)) * time.Second / time.Duration(rate)
+	// Listening is a snoop, which sends 50 packets a second even while the company is silent
+	// (a plain two-party bridge would send nothing then), so a filled frame is a packet lost or
+	// late on the way to us, not silence: the analyzer is told so instead of hearing zeros.
 	var a Analysis
 	if la, ok := c.analyzer.(LossAwareAnalyzer); ok && fr.Filled {
 		a = la.ProcessLost()
