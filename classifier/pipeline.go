@@ -158,8 +158,9 @@ func (p *Pipeline) Process(frame []int16) Result {
 }
 
 // A frame whose samples are all zero, straight after sound, is a lost packet
-// (the media layer fills a missing one with zeros) or the first frame of
-// digital silence. Only the next frame tells which: another zero frame is
+// (Asterisk's bridge fills a frame the trunk lost with zeros; the packets
+// our own media layer never got are reported with ProcessLost instead) or
+// the first frame of digital silence. Only the next frame tells which: another zero frame is
 // silence, sound is a packet lost in it. So such a frame is held, and then
 // either processed before the next one, 20 ms late, or dropped: a lost frame
 // is not heard at all, as if the network had concealed it. Fed to the
@@ -168,7 +169,7 @@ func (p *Pipeline) Process(frame []int16) Result {
 // noise that hid the gap before a greeting and the cut of the music. On the
 // v16 train calls with 1 % of the frames lost at random (`eval -lose 0.01`),
 // 82 of 96 agents were found where 88 are without loss, and with 3 % lost,
-// 70; with lost frames dropped, 88 and 87 (validation v5-v7 at 1 %: 264 of
+// 70; with lost frames dropped, 88 and 87 (validation v5-v7 at 1 %: 263 of
 // 288 instead of 246). Without loss only calls with single frames of exact
 // zeros move (the corpus's lost-frame calls, and quiet recordings whose
 // tails round to zero): validation 203 agents within 2 s instead of 204, the
