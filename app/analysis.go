@@ -28,12 +28,8 @@ const (
 // satisfies it through ClassifierAnalyzer; tests script it.
 type AudioAnalyzer interface {
 	Process(frame []int16) Analysis
-}
-
-// LossAwareAnalyzer is an AudioAnalyzer that can be told a frame never arrived
-// (AudioFrame.Filled): the media layer's filler is zeros, which an analyzer would otherwise
-// hear as the company going silent.
-type LossAwareAnalyzer interface {
+	// ProcessLost is told of a frame that never arrived (AudioFrame.Filled): the media layer's
+	// filler is zeros, which Process would hear as the company going silent.
 	ProcessLost() Analysis
 }
 

@@ -28,8 +28,6 @@ func NewClassifierAnalyzer(cfg classifier.Config) AnalyzerFactory {
 	}
 }
 
-var _ LossAwareAnalyzer = (*ClassifierAnalyzer)(nil)
-
 // Process classifies one frame. It allocates only when a detection is made.
 func (a *ClassifierAnalyzer) Process(frame []int16) Analysis { return analysis(a.p.Process(frame)) }
 

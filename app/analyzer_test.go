@@ -128,7 +128,7 @@ func TestClassifierAnalyzerHumanEvidence(t *testing.T) {
 	}
 }
 
-// lossCounter is a LossAwareAnalyzer that counts what it is given.
+// lossCounter is an AudioAnalyzer that counts what it is given.
 type lossCounter struct {
 	mu          sync.Mutex
 	heard, lost int

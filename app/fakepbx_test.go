@@ -640,4 +640,10 @@ func (a *scriptedAnalyzer) Process(frame []int16) app.Analysis {
 	return out
 }
 
+// ProcessLost: a lost frame tells the script nothing.
+func (a *scriptedAnalyzer) ProcessLost() app.Analysis {
+	a.frames++
+	return app.Analysis{}
+}
+
 func scriptedAnalyzerFactory(int) (app.AudioAnalyzer, error) { return &scriptedAnalyzer{}, nil }

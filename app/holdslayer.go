@@ -87,8 +87,8 @@ func (c *call) onFrame(fr AudioFrame) *endCause {
 	// (a plain two-party bridge would send nothing then), so a filled frame is a packet lost or
 	// late on the way to us, not silence: the analyzer is told so instead of hearing zeros.
 	var a Analysis
-	if la, ok := c.analyzer.(LossAwareAnalyzer); ok && fr.Filled {
-		a = la.ProcessLost()
+	if fr.Filled {
+		a = c.analyzer.ProcessLost()
 	} else {
 		a = c.analyzer.Process(fr.Samples)
 	}

@@ -144,14 +144,12 @@ type HumanDetector struct {
 	somE           float64
 	sinceBedAt     int
 	somRecentAt    float64
-	// The music's cut (see humanCutDB): lastHold is levelN at the last
-	// frame of hold audio, cutAt levelN at the last cut, and afterCut says
-	// the level has stayed at the background since a cut that counts;
-	// cutEnd is levelN at the frame that left that background, and
-	// runAfterCut says the current loud run began right after it (see
-	// humanCutRunFrames).
-	lastHold, cutAt, cutEnd int
-	afterCut, runAfterCut   bool
+	// The music's cut (see humanCutDB): cutAt is levelN at the last cut,
+	// afterCut says the level has stayed at the background since a cut
+	// that counts, and cutEnd is levelN at the frame that left that
+	// background (see humanCutRunFrames).
+	cutAt, cutEnd int
+	afterCut      bool
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -550,7 +548,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		if d.loudRun == 0 {
 			d.loudStart, d.runGap, d.runSoM, d.runPause = f.At, d.quietSince, d.sinceSoM, d.quietRun
 			d.runHold = d.sinceHold
-			d.runAfterCut = d.afterCut || d.cutEnd > 0 && d.levelN-d.cutEnd <= humanCutRunFrames
 			d.dropped = false
 			if d.runPause >= humanClearFrames {
 				d.probeDone = false
@@ -607,9 +604,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	d.somRecent += (somV - d.somRecent) / humanSoMMemoryFrames
 	speechy := f.Raw == Speech && loud && !som
 	bedHeard := som || (f.Raw == Music && f.Smoothed == Music && !trans)
-	if bedHeard {
-		d.lastHold = d.levelN
-	}
 	d.sinceHold = satInc(d.sinceHold)
 	switch {
 	case bedHeard:
@@ -905,7 +899,9 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 		d.afterCut = false
 		return
 	}
-	if d.afterCut || d.levelN-d.lastHold > humanCutHoldFrames {
+	// sinceHold is still the previous frame's count: hold audio in the
+	// last humanCutHoldFrames frames.
+	if d.afterCut || d.sinceHold >= humanCutHoldFrames {
 		return
 	}
 	if max(d.levelBack(1), d.levelBack(2))-e < humanCutDB {
@@ -925,6 +921,13 @@ func (d *HumanDetector) levelBack(back int) float64 {
 	return d.levels[(d.levelN-1-back+humanLevelFrames)%humanLevelFrames]
 }
 
+// followsCut reports whether the current loud run began within
+// humanCutRunFrames of the background after a cut ending.
+func (d *HumanDetector) followsCut() bool {
+	start := d.levelN - d.loudRun + 1
+	return d.cutEnd > 0 && start >= d.cutEnd && start-d.cutEnd <= humanCutRunFrames
+}
+
 // cutLag reports whether the frame's labels still come from the music that
 // was cut (see humanCutDB): no evidence either way, like an onset
 // transition's.
@@ -939,7 +942,7 @@ func (d *HumanDetector) cutLag() bool {
 // last frame at it. A sound right after a cut follows none (see
 // humanCutRunFrames).
 func (d *HumanDetector) fadedOut(fl float64) bool {
-	if d.runAfterCut || d.musicLevel == 0 || d.musicLevel-fl < humanFadeRangeDB || d.runHold > humanFadeHoldFrames ||
+	if d.followsCut() || d.musicLevel == 0 || d.musicLevel-fl < humanFadeRangeDB || d.runHold > humanFadeHoldFrames ||
 		d.loudRun+humanFadeLookFrames >= humanLevelFrames || d.levelN < d.loudRun+humanFadeLookFrames {
 		return false
 	}
@@ -1102,30 +1105,25 @@ func (d *HumanDetector) State() string {
 	if d.fired {
 		return "fired"
 	}
-	var b strings.Builder
+	var words []string
+	flag := func(on bool, name string) {
+		if on {
+			words = append(words, name)
+		}
+	}
 	if d.inCand {
 		bed, speech, n := d.judgedMeans()
-		fmt.Fprintf(&b, "cand %.2fs speech %d (judged %d) som %d music %d bed %.2f/%.2f p %.2f range %.0fdB",
-			float64(d.candN)*FrameDuration.Seconds(), d.speechN, max(0, n), d.somN, d.musicN, bed, d.trimmedBed(), speech, d.eMax-d.eMin)
-		for _, flag := range []struct {
-			on   bool
-			name string
-		}{{d.doubted(), "doubted"}, {d.owed, "owed"}, {d.bedless, "bedless"}, {d.carried, "carried"}, {d.probe, "probe"}} {
-			if flag.on {
-				b.WriteString(" " + flag.name)
-			}
-		}
+		words = append(words, fmt.Sprintf("cand %.2fs speech %d (judged %d) som %d music %d bed %.2f/%.2f p %.2f range %.0fdB",
+			float64(d.candN)*FrameDuration.Seconds(), d.speechN, max(0, n), d.somN, d.musicN, bed, d.trimmedBed(), speech, d.eMax-d.eMin))
+		flag(d.doubted(), "doubted")
+		flag(d.owed, "owed")
+		flag(d.bedless, "bedless")
+		flag(d.carried, "carried")
+		flag(d.probe, "probe")
 	}
-	for _, flag := range []struct {
-		on   bool
-		name string
-	}{{d.annChain, "chain"}, {d.dropped, "dropped"}, {d.afterCut, "after-cut"}, {d.sinceBed == 0, "bed"}} {
-		if flag.on {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(flag.name)
-		}
-	}
-	return b.String()
+	flag(d.annChain, "chain")
+	flag(d.dropped, "dropped")
+	flag(d.afterCut, "after-cut")
+	flag(d.sinceBed == 0, "bed")
+	return strings.Join(words, " ")
 }

@@ -175,8 +175,8 @@ func (p *Pipeline) Process(frame []int16) Result {
 // tails round to zero): validation 203 agents within 2 s instead of 204, the
 // v16 train calls 67 instead of 68, the voice fold 287 found instead of 282
 // (217 within 2 s instead of 220); no false detection was added on any set
-// or fold. A second zero frame is silence, so a burst of lost frames is
-// heard as a short pause, as before.
+// or fold. A second zero frame is silence, so a burst of lost frames that
+// nobody reported is heard as a short pause, as before.
 const lostLevelDB = -100.0 // the last frame was sound when its level was above this
 
 // frameDone runs the pipeline on the completed pending frame, holding or
@@ -186,9 +186,7 @@ func (p *Pipeline) frameDone() {
 	case p.held && p.pendZero:
 		// Digital silence: the held frame was its first frame.
 		p.held = false
-		p.pend, p.heldPend = p.heldPend, p.pend
-		p.step()
-		p.pend = p.heldPend
+		p.step(&p.heldPend)
 	case p.held:
 		// Sound again: the held frame was lost.
 		p.held = false
@@ -198,7 +196,7 @@ func (p *Pipeline) frameDone() {
 		p.heldPend = p.pend
 		return
 	}
-	p.step()
+	p.step(&p.pend)
 }
 
 // ProcessLost tells the pipeline that the next 20 ms frame never arrived:
@@ -234,10 +232,11 @@ func (p *Pipeline) skip() {
 // Lost returns how many frames were taken for lost packets and not heard.
 func (p *Pipeline) Lost() int64 { return p.lost }
 
-func (p *Pipeline) step() {
+// step runs the pipeline on one conditioned frame.
+func (p *Pipeline) step(frame *[frameLen]float64) {
 	at := time.Duration(p.frameNo) * FrameDuration
 	p.frameNo++
-	ft := p.fe.Process(p.pend[:])
+	ft := p.fe.Process(frame[:])
 	fp := p.pr.word(p.fe.Spectrum[:])
 	digit, dtmfOn, _ := p.dtmf.Process(p.fe, ft.EnergyDB)
 	ts := p.tones.Process(p.fe, ft)
