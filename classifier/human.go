@@ -1119,7 +1119,11 @@ func (d *HumanDetector) State() string {
 		flag(d.owed, "owed")
 		flag(d.bedless, "bedless")
 		flag(d.carried, "carried")
-		flag(d.probe, "probe")
+		if d.probe && d.probeShift > 0 {
+			words = append(words, fmt.Sprintf("probe replay %.2fs back", float64(d.probeShift)*FrameDuration.Seconds()))
+		} else if d.probe {
+			words = append(words, fmt.Sprintf("probe voiced %d", d.probeN))
+		}
 	}
 	flag(d.annChain, "chain")
 	flag(d.dropped, "dropped")

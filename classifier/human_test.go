@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -842,5 +843,17 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	h.wantOne(t, 11*time.Second, 0)
 	if got := h.d.State(); got != "fired" {
 		t.Fatalf("State after the detection = %q, want %q", got, "fired")
+	}
+
+	// Speech after a pause inside a playback chain is a probe of the
+	// chain's voice, and says how much of the voice it has heard.
+	h = onHold()
+	h.pitch = 200
+	h.run(kSoM, 400*time.Millisecond)
+	h.run(kSpeech, 3*time.Second)
+	h.run(kSilence, 300*time.Millisecond)
+	h.run(kSpeech, 200*time.Millisecond)
+	if got := h.d.State(); !regexp.MustCompile(` probe voiced [1-9][0-9]* chain$`).MatchString(got) {
+		t.Fatalf("State 0.2 s into speech after a pause in a chain = %q, want a probe with its voiced frames counted, in the chain", got)
 	}
 }
