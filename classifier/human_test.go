@@ -46,6 +46,18 @@ func onHold() *humanScript {
 	return h
 }
 
+// pausedChain is a hold whose announcement (a 200 Hz voice) cut in over the
+// music, went on without it and has just paused for 0.3 s: speech next is
+// a probe of the chain's voice.
+func pausedChain() *humanScript {
+	h := onHold()
+	h.pitch = 200
+	h.run(kSoM, 400*time.Millisecond) // the cut-over: the model still hears the music
+	h.run(kSpeech, 3*time.Second)
+	h.run(kSilence, 300*time.Millisecond)
+	return h
+}
+
 // frame kinds
 const (
 	kMusic           = iota // hold music
@@ -319,11 +331,7 @@ func TestHumanVoiceChangeEndsChain(t *testing.T) {
 		agent float64 // Hz
 		want  int
 	}{{"other voice", 110, 1}, {"same voice", 190, 0}} {
-		h := onHold()
-		h.pitch = 200
-		h.run(kSoM, 400*time.Millisecond) // the cut-over: the model still hears the music
-		h.run(kSpeech, 3*time.Second)
-		h.run(kSilence, 300*time.Millisecond)
+		h := pausedChain()
 		onset := h.at
 		h.pitch = tc.agent
 		h.run(kSpeech, 4*time.Second)
@@ -847,11 +855,7 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 
 	// Speech after a pause inside a playback chain is a probe of the
 	// chain's voice, and says how much of the voice it has heard.
-	h = onHold()
-	h.pitch = 200
-	h.run(kSoM, 400*time.Millisecond)
-	h.run(kSpeech, 3*time.Second)
-	h.run(kSilence, 300*time.Millisecond)
+	h = pausedChain()
 	h.run(kSpeech, 200*time.Millisecond)
 	if got := h.d.State(); !regexp.MustCompile(` probe voiced [1-9][0-9]* chain$`).MatchString(got) {
 		t.Fatalf("State 0.2 s into speech after a pause in a chain = %q, want a probe with its voiced frames counted, in the chain", got)

@@ -415,7 +415,7 @@ func TestLostFrameIsNotHeard(t *testing.T) {
 	// The loss at 2 s, the comparison 0.3 s later: the context window (0.8 s)
 	// still holds the frames around it.
 	line := mixInto(noise(r, 2300*8, -40), sine([]float64{300, 450}, 8000, 2.3, -20, 0))
-	whole, lossy := mustPipeline(t), mustPipeline(t)
+	whole, lossy := mustPipeline(t, 8000), mustPipeline(t, 8000)
 	for i := 0; i+160 <= len(line); i += 160 {
 		if i == 2*8000 {
 			lossy.Process(make([]int16, 160))
@@ -430,7 +430,7 @@ func TestLostFrameIsNotHeard(t *testing.T) {
 		t.Errorf("elapsed %v after a lost frame, want %v", got, want)
 	}
 	// The input filter did run over the zeros, so the next frame carries a
-	// small transient: within 5 % on every feature here, where hearing the
+	// small transient: within 10 % on every feature here, where hearing the
 	// lost frame moved the level's spread by 190 % and three more features
 	// by 17-33 %.
 	w, l := whole.ContextVector(), lossy.ContextVector()
@@ -440,7 +440,7 @@ func TestLostFrameIsNotHeard(t *testing.T) {
 		}
 	}
 
-	p := mustPipeline(t)
+	p := mustPipeline(t, 8000)
 	for i := 0; i+160 <= 8000; i += 160 {
 		p.Process(line[i : i+160])
 	}
@@ -454,9 +454,9 @@ func TestLostFrameIsNotHeard(t *testing.T) {
 	}
 }
 
-func mustPipeline(t *testing.T) *Pipeline {
+func mustPipeline(t *testing.T, rate int) *Pipeline {
 	t.Helper()
-	p, err := NewPipeline(8000, Config{})
+	p, err := NewPipeline(rate, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,7 +470,7 @@ func mustPipeline(t *testing.T) *Pipeline {
 func TestProcessLostSkipsABurst(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	line := mixInto(noise(r, 2300*8, -40), sine([]float64{300, 450}, 8000, 2.3, -20, 0))
-	whole, told, zeros := mustPipeline(t), mustPipeline(t), mustPipeline(t)
+	whole, told, zeros := mustPipeline(t, 8000), mustPipeline(t, 8000), mustPipeline(t, 8000)
 	for i := 0; i+160 <= len(line); i += 160 {
 		if i == 2*8000 {
 			for range 3 {
@@ -503,10 +503,7 @@ func TestProcessLostSkipsABurst(t *testing.T) {
 func TestLostFrameAtSixteenKilohertz(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	line := mixInto(noise(r, 2*16000, -40), sine([]float64{300, 450}, 16000, 2, -20, 0))
-	p, err := NewPipeline(16000, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPipeline(t, 16000)
 	for i := 0; i+320 <= len(line); i += 320 {
 		if i == 16000 {
 			p.Process(make([]int16, 320))

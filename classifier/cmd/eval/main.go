@@ -251,11 +251,11 @@ func traceFile(w io.Writer, dir, file string, from, to float64) error {
 	if err != nil {
 		return err
 	}
-	loseFrames(s, loseShare, file)
+	lost := loseFrames(s, loseShare, file)
 	p, _ := classifier.NewPipeline(8000, classifier.Config{})
 	fmt.Fprintf(w, "%7s %6s %-8s %2s %-8s %5s %5s %5s %5s %5s %5s %5s\n", "t", "dB", "frame", "mu", "smooth", "sil", "mus", "sp", "noise", "som", "harm", "mod")
 	for i := 0; i+160 <= len(s); i += 160 {
-		r := p.Process(s[i : i+160])
+		r := feed(p, s, i, lost)
 		t := float64(i) / 8000
 		if t < from || t > to {
 			continue

@@ -160,12 +160,7 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		detected := -1.0
 		bad := 0
 		for i := 0; i+160 <= len(s); i += 160 {
-			var res classifier.Result
-			if loseTold && lost[i/160] {
-				res = p.ProcessLost()
-			} else {
-				res = p.Process(s[i : i+160])
-			}
+			res := feed(p, s, i, lost)
 			for _, d := range res.Detections {
 				at := d.At.Seconds()
 				events = append(events, fmt.Sprintf("%s@%.2f(%.2f)", d.Kind, at, d.Confidence))
@@ -356,6 +351,15 @@ var (
 	loseBurst = 1
 	loseTold  bool
 )
+
+// feed runs the pipeline on the 20 ms frame of s at sample i: told lost
+// (ProcessLost) when -told is set and loseFrames zeroed it.
+func feed(p *classifier.Pipeline, s []int16, i int, lost []bool) classifier.Result {
+	if loseTold && lost[i/160] {
+		return p.ProcessLost()
+	}
+	return p.Process(s[i : i+160])
+}
 
 // loseFrames zeroes about share of the 20 ms frames of s, loseBurst
 // consecutive frames at a time, as the media layer fills lost packets: the
