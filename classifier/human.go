@@ -150,6 +150,9 @@ type HumanDetector struct {
 	// background (see humanCutRunFrames).
 	cutAt, cutEnd int
 	afterCut      bool
+	// waits names the test that held the candidate back on its latest
+	// frame (see State): which gate a late agent waits at.
+	waits string
 }
 
 // Frames only count as speech for the candidate when they stand out of the
@@ -770,6 +773,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		return Detection{}, false
 	}
 	if d.owed && !d.bedless {
+		d.waits = "gaps"
 		return Detection{}, false
 	}
 	if d.probe {
@@ -778,11 +782,13 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			// A recording heard before: does the probe go on as it did?
 			ber, n := d.echo.at(d.candN, d.probeShift)
 			if n < echoMinFrames {
+				d.waits = "probe"
 				return Detection{}, false
 			}
 			same, d.replayBER = ber <= humanReplayProbeMaxBER, ber
 		} else {
 			if d.probeN < humanProbeVoicedFrames {
+				d.waits = "probe"
 				return Detection{}, false
 			}
 			d.voiceChange = d.medianST(d.probeVoice[:d.probeN]) - d.medianST(d.chainVoice[:d.chainVoiceN])
@@ -801,12 +807,18 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		d.annChain = false
 		d.sinceSoMAt, d.firstAfterSoM = 0, false
 	}
-	if d.speechN < humanFastSpeechFrames || f.Smoothed != Speech {
+	if d.speechN < humanFastSpeechFrames {
+		d.waits = "speech"
+		return Detection{}, false
+	}
+	if f.Smoothed != Speech {
+		d.waits = "label"
 		return Detection{}, false
 	}
 	// A carried candidate is not confirmed on its first utterance's
 	// evidence alone: unheard music read as speech, note by note, would be.
 	if d.carried && (d.uttSpeech < humanCarryFrames || d.uttBed > 0) {
+		d.waits = "utterance"
 		return Detection{}, false
 	}
 	bed, meanP, _ := d.judgedMeans()
@@ -834,19 +846,24 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		clock -= max(0, d.candTrans-humanOnsetRun)
 	}
 	if d.sinceBed < needQuietSoM || clock < needQuietSoM {
+		d.waits = "no-bed 0.5s"
+		if needQuietSoM == humanRecentSoMFrames {
+			d.waits = "no-bed 1.5s"
+		}
 		return Detection{}, false
 	}
 	trimmed := d.trimmedBed()
 	if !fast {
 		// Doubt about a music bed asks for more speech before deciding, and
 		// too much of it vetoes the candidate until cleaner speech outweighs it.
-		if d.speechN < frames(d.MinSpeech) || d.somRecent > d.MaxRecentSoM || trimmed > d.MaxMusicBed ||
-			float64(d.speechN) < float64(frames(d.MinSpeech))*(1+humanBedWait*trimmed) {
+		if wait := d.slowWait(trimmed); wait != "" {
+			d.waits = wait
 			return Detection{}, false
 		}
 	}
 	conf := meanP * (1 - musicShare) * (1 - trimmed)
 	if conf < d.MinConfidence {
+		d.waits = "confidence"
 		return Detection{}, false
 	}
 	// Heard before in this call: a recording played again. What follows
@@ -879,6 +896,24 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	return Detection{Kind: HumanDetected, At: f.At + FrameDuration, Onset: d.onset, Confidence: conf,
 		AudioType: "speech", Evidence: ev}, true
+}
+
+// slowWait returns what holds a candidate back on the slow path, given its
+// trimmed music-bed probability, or "" if nothing does: too little speech,
+// speech over music heard recently, a bed too likely, or not yet the
+// speech a bed that likely asks for.
+func (d *HumanDetector) slowWait(trimmed float64) string {
+	switch {
+	case d.speechN < frames(d.MinSpeech):
+		return "min-speech"
+	case d.somRecent > d.MaxRecentSoM:
+		return "recent-som"
+	case trimmed > d.MaxMusicBed:
+		return "bed"
+	case float64(d.speechN) < float64(frames(d.MinSpeech))*(1+humanBedWait*trimmed):
+		return "bed-speech"
+	}
+	return ""
 }
 
 // lostFrame keeps the memory of recordings heard (echo.go) in step with the
@@ -988,7 +1023,7 @@ func (d *HumanDetector) restartCand(e, fl float64, pause int) {
 	d.speechN, d.somN, d.musicN, d.otherN, d.pSum, d.eSum, d.bedSum, d.transN = 0, 0, 0, 0, 0, 0, 0, 0
 	d.bedTopN = 0
 	d.candN, d.candTrans = 0, 0
-	d.carried = false
+	d.carried, d.waits = false, ""
 	d.eMax, d.eMin = e, e
 	d.bedless, d.owed, d.dipN, d.dipRun, d.somE = false, false, 0, 0, 0
 	d.candFloor, d.sinceBedAt, d.somRecentAt = fl, d.sinceBed, d.somRecent
@@ -1097,7 +1132,15 @@ func (d *HumanDetector) followMusic(e float64) {
 
 // State describes what the detector is doing, for reading a call frame by
 // frame (`eval -trace`): why a voice is waiting, or is not a candidate at
-// all. Empty until a hold was seen.
+// all. Empty until a hold was seen. A candidate's "waits" names the test
+// that held it back on the latest frame: gaps (its share of music must be
+// shown to be the model's mistake, see humanDipFrames), probe (the voice
+// is being compared with its chain's), speech (fewer than
+// humanFastSpeechFrames speech frames), label (the smoothed label is not
+// speech, as in a pause), utterance (a carried candidate's new utterance
+// has yet to show its own voice), no-bed 0.5s or 1.5s (it must be that
+// old, with no music bed heard for that long), min-speech, recent-som, bed or bed-speech (the slow
+// path's tests, see slowWait), confidence.
 func (d *HumanDetector) State() string {
 	if !d.armed {
 		return ""
@@ -1123,6 +1166,9 @@ func (d *HumanDetector) State() string {
 			words = append(words, fmt.Sprintf("probe replay %.2fs back", float64(d.probeShift)*FrameDuration.Seconds()))
 		} else if d.probe {
 			words = append(words, fmt.Sprintf("probe voiced %d", d.probeN))
+		}
+		if d.waits != "" {
+			words = append(words, "waits "+d.waits)
 		}
 	}
 	flag(d.annChain, "chain")

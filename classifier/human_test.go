@@ -844,8 +844,12 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	}
 	h.run(kSilence, time.Second)
 	h.run(kSpeech, 200*time.Millisecond)
-	if got := h.d.State(); !strings.HasPrefix(got, "cand 0.20s speech 10 ") || !strings.Contains(got, "doubted") {
-		t.Fatalf("State 0.2 s into a voice = %q, want a doubted candidate of 0.20 s with 10 speech frames", got)
+	if got := h.d.State(); !strings.HasPrefix(got, "cand 0.20s speech 10 ") || !strings.Contains(got, "doubted") || !strings.HasSuffix(got, " waits speech") {
+		t.Fatalf("State 0.2 s into a voice = %q, want a doubted candidate of 0.20 s with 10 speech frames, waiting for more speech", got)
+	}
+	h.run(kSpeech, 200*time.Millisecond)
+	if got := h.d.State(); !strings.HasSuffix(got, " waits no-bed 0.5s") {
+		t.Fatalf("State 0.4 s into a voice = %q, want it waiting to be 0.5 s old without a music bed", got)
 	}
 	h.run(kSpeech, 2*time.Second)
 	h.wantOne(t, 11*time.Second, 0)
@@ -857,7 +861,7 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	// chain's voice, and says how much of the voice it has heard.
 	h = pausedChain()
 	h.run(kSpeech, 200*time.Millisecond)
-	if got := h.d.State(); !regexp.MustCompile(` probe voiced [1-9][0-9]* chain$`).MatchString(got) {
+	if got := h.d.State(); !regexp.MustCompile(` probe voiced [1-9][0-9]* waits probe chain$`).MatchString(got) {
 		t.Fatalf("State 0.2 s into speech after a pause in a chain = %q, want a probe with its voiced frames counted, in the chain", got)
 	}
 }
