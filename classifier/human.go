@@ -1139,8 +1139,8 @@ func (d *HumanDetector) followMusic(e float64) {
 // humanFastSpeechFrames speech frames), label (the smoothed label is not
 // speech, as in a pause), utterance (a carried candidate's new utterance
 // has yet to show its own voice), no-bed 0.5s or 1.5s (it must be that
-// old, with no music bed heard for that long), min-speech, recent-som, bed or bed-speech (the slow
-// path's tests, see slowWait), confidence.
+// old, with no music bed heard for that long), min-speech, recent-som,
+// bed or bed-speech (the slow path's tests, see slowWait), confidence.
 func (d *HumanDetector) State() string {
 	if !d.armed {
 		return ""

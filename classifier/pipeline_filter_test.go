@@ -162,10 +162,7 @@ func TestPipelineConditioningAnySplit(t *testing.T) {
 			want = append(want, refHighPass(&hp.s2, refHighPass(&hp.s1, v)))
 		}
 		for _, chunk := range chunkSizes {
-			p, err := NewPipeline(rate, Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := mustPipeline(t, rate)
 			for i := 0; i < len(in); i += chunk {
 				before := p.frameNo
 				p.Process(in[i:min(i+chunk, len(in))])

@@ -352,10 +352,7 @@ func FuzzPipeline(f *testing.F) {
 		if wide {
 			rate = 16000
 		}
-		p, err := NewPipeline(rate, Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := mustPipeline(t, rate)
 		s := make([]int16, len(data)/2)
 		for i := range s {
 			s[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))

@@ -90,12 +90,14 @@ func (g *generator) timelines() error {
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	// Each version that changed a split's calls changed its stream: the
-	// held-out calls of corpus-v17 are new (0x71ef); v16's (0x71ee; v16
-	// also moved every call's pickup, see pickUp) were scored with the
-	// eleventh session's code four times and the twelfth's once; v15's
-	// (0x71ed) were scored with the tenth
-	// session's final code and two older versions; those of v5 to v10 were
-	// used to choose between rule settings or scored more than once, v13's
+	// held-out calls of corpus-v17 (0x71ef) were scored with each
+	// session's final code since the thirteenth and used to reject two
+	// changes (fourteenth and fifteenth sessions, see classifier/README.md);
+	// v16's (0x71ee; v16 also moved every call's pickup, see pickUp) were
+	// scored with the eleventh session's code four times and the twelfth's
+	// once; v15's (0x71ed) were scored with the tenth session's final code
+	// and two older versions; those of v5 to v10 were used to choose
+	// between rule settings or scored more than once, v13's
 	// (0x71eb) were searched for the misses the tenth session's gap check
 	// addresses, and v14's (0x71ec) were scored with that code and the
 	// code before it, ahead of the session's replay probe), the train calls
