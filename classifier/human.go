@@ -70,7 +70,7 @@ type HumanDetector struct {
 	quietSince int           // background-level frames since the hold audio was last heard
 	sinceHold  int           // frames of any kind since the hold audio was last heard (see transLen)
 	runHold    int           // sinceHold when the current loud run began
-	candHold   int           // runHold at the candidate's onset; never once it restarts on a new utterance, whose window holds its own first words
+	candHold   int           // runHold at the candidate's onset, or at its restart on a new utterance (music heard in the pause is in the window too)
 	sinceSoM   int           // frames since speech over music was last heard
 	sinceSoMAt int           // sinceSoM at the candidate's onset
 	sinceBed   int           // frames since a music bed (humanBedHits music or speech-over-music frames close together) was last heard
@@ -707,7 +707,10 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		// ended before the fast path could look), the evidence carries
 		// over: the new utterance need only show its own voice.
 		if d.doubted() {
-			d.onset, d.candHold = f.At, never
+			// The window may hold music the model heard in the pause (in
+			// line noise, the pause itself): the new utterance's onset
+			// transition is as long as any sound's that soon after music.
+			d.onset, d.candHold = f.At, d.runHold
 			d.restartCand(f.EnergyDB, fl, d.runPause)
 		} else {
 			d.carried, d.uttSpeech, d.uttBed = true, 0, 0
@@ -742,7 +745,11 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			d.keepBed(f.PMusicBed)
 		}
 		d.eMax, d.eMin = max(d.eMax, f.EnergyDB), min(d.eMin, f.EnergyDB)
-	case f.Raw == Music && !trans:
+	case f.Raw == Music && !trans && !quiet:
+		// Music at the floor is the line's background heard by a context
+		// window that still holds the voice (in line noise the model
+		// calls the pauses after a greeting music for up to 0.6 s): it is
+		// no bed, as speech over music counts only when loud.
 		d.musicN++
 	default:
 		d.otherN++

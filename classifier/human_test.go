@@ -79,6 +79,9 @@ const (
 	kOnsetBed               // clean speech whose syllable onsets, one frame in ten, get a music-bed probability of 0.5
 	kCutGap                 // background (-70 dB) still labelled music: the context window holds the music that was cut
 	kDecrescendo            // a quiet passage of the hold music: -22 dB down to -52 dB over the step, labelled music throughout
+	kNoiseAsMusic           // kHeavyNoise labelled music: the pause after a voice, with the voice still in the context window
+	kNoisyDoubt             // kDoubt in kHeavyNoise: its dips fall to the noise (-30 dB)
+	kNoisyLag               // a voice in kHeavyNoise (-20 dB) whose music-bed probability is 0.45: the context window still holds "music"
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -110,10 +113,13 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -70
 		case kQuietBed:
 			f.Raw, f.Smoothed, f.PSpeech, f.EnergyDB = Speech, Speech, 0.9, -70
-		case kDoubt:
+		case kDoubt, kNoisyDoubt:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.6, 0.4, -15
 			if h.n%5 == 4 {
 				f.EnergyDB = -40
+				if kind == kNoisyDoubt {
+					f.EnergyDB = -30
+				}
 			}
 		case kUnsure:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.85, 0.09, -15
@@ -126,6 +132,10 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			f.Raw, f.Smoothed, f.EnergyDB = Unknown, Unknown, -45
 		case kHeavyNoise:
 			f.Raw, f.Smoothed, f.EnergyDB = Unknown, Unknown, -30
+		case kNoisyLag:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.55, 0.45, -20
+		case kNoiseAsMusic:
+			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.9, -30
 		case kLowSNRSpeech:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.95, 0.02, -22
 			if h.n%10 >= 8 {
@@ -561,6 +571,40 @@ func TestHumanVoiceInLineNoise(t *testing.T) {
 			}
 		})
 	}
+}
+
+// In heavy line noise the model hears the pause after a greeting as music
+// for a while: its context window still holds the voice. Those frames are at
+// the noise floor, so they are no bed: the greeting's next words confirm the
+// person. Counted as music (until the sixteenth session), they gave the
+// candidate up as hold audio, and the next words, coming right after
+// "music", began a playback chain.
+func TestHumanPauseHeardAsMusicInNoise(t *testing.T) {
+	h := onHold()
+	h.run(kHeavyNoise, 2*time.Second)
+	h.run(kNoisyDoubt, 1200*time.Millisecond)
+	h.run(kNoiseAsMusic, 800*time.Millisecond)
+	next := h.at
+	h.run(kLowSNRSpeech, 2*time.Second)
+	// The first words were doubtful, so the next are judged on their own.
+	h.wantOne(t, next, time.Second)
+}
+
+// The next words after such a pause are judged by a context window that
+// still holds that "music", so the model hears a bed under their first
+// frames, as under a new sound's less than 0.8 s after hold audio: they are
+// its onset transition, not evidence. Judged with the shorter transition of a later
+// utterance (until the sixteenth session), they made the voice wait for the
+// bed to go.
+func TestHumanNextWordsAfterAPauseHeardAsMusic(t *testing.T) {
+	h := onHold()
+	h.run(kHeavyNoise, 2*time.Second)
+	h.run(kNoisyDoubt, 1200*time.Millisecond)
+	h.run(kNoiseAsMusic, 800*time.Millisecond)
+	next := h.at
+	h.run(kNoisyLag, 400*time.Millisecond)
+	h.run(kLowSNRSpeech, 2*time.Second)
+	h.wantOne(t, next, 800*time.Millisecond)
 }
 
 // A playback cut in when the music stopped, with a lone speech-over-music
