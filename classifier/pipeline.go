@@ -227,6 +227,7 @@ func (p *Pipeline) skip() {
 	p.frameNo++
 	p.lost++
 	p.human.lostFrame()
+	p.tones.LostFrame()
 }
 
 // Lost returns how many frames were taken for lost packets and not heard.
