@@ -573,17 +573,24 @@ func TestHumanVoiceInLineNoise(t *testing.T) {
 	}
 }
 
-// In heavy line noise the model hears the pause after a greeting as music
-// for a while: its context window still holds the voice. Those frames are at
-// the noise floor, so they are no bed: the greeting's next words confirm the
-// person. Counted as music (until the sixteenth session), they gave the
-// candidate up as hold audio, and the next words, coming right after
-// "music", began a playback chain.
-func TestHumanPauseHeardAsMusicInNoise(t *testing.T) {
+// pauseHeardAsMusic is a hold whose music stopped into heavy line noise, a
+// greeting whose first words the model doubted, and the pause after them,
+// which the model hears as music for a while: its context window still
+// holds the voice, though the frames are at the noise floor.
+func pauseHeardAsMusic() *humanScript {
 	h := onHold()
 	h.run(kHeavyNoise, 2*time.Second)
 	h.run(kNoisyDoubt, 1200*time.Millisecond)
 	h.run(kNoiseAsMusic, 800*time.Millisecond)
+	return h
+}
+
+// The frames of such a pause are no bed: the greeting's next words confirm
+// the person. Counted as music (until the sixteenth session), they gave the
+// candidate up as hold audio, and the next words, coming right after
+// "music", began a playback chain.
+func TestHumanPauseHeardAsMusicInNoise(t *testing.T) {
+	h := pauseHeardAsMusic()
 	next := h.at
 	h.run(kLowSNRSpeech, 2*time.Second)
 	// The first words were doubtful, so the next are judged on their own.
@@ -593,14 +600,11 @@ func TestHumanPauseHeardAsMusicInNoise(t *testing.T) {
 // The next words after such a pause are judged by a context window that
 // still holds that "music", so the model hears a bed under their first
 // frames, as under a new sound's less than 0.8 s after hold audio: they are
-// its onset transition, not evidence. Judged with the shorter transition of a later
-// utterance (until the sixteenth session), they made the voice wait for the
-// bed to go.
+// its onset transition, not evidence. Judged with the shorter transition of
+// a later utterance (until the sixteenth session), they made the voice wait
+// for the bed to go.
 func TestHumanNextWordsAfterAPauseHeardAsMusic(t *testing.T) {
-	h := onHold()
-	h.run(kHeavyNoise, 2*time.Second)
-	h.run(kNoisyDoubt, 1200*time.Millisecond)
-	h.run(kNoiseAsMusic, 800*time.Millisecond)
+	h := pauseHeardAsMusic()
 	next := h.at
 	h.run(kNoisyLag, 400*time.Millisecond)
 	h.run(kLowSNRSpeech, 2*time.Second)

@@ -133,7 +133,10 @@ const toneSpliceFrames = 2
 // lost (the corpus's lost condition), the two smeared frames and the three
 // a tone needs to count as on again broke a ring into pieces too short for
 // its cadence, and three held-out ringback and congestion clips were read
-// as silence or music.
+// as silence or music. In a gap the frame's time is not counted: with it, a
+// short change between two notes of a hold music grew into a UK double
+// ring's gap, and the tone heard mid-hold reset the hold (v16 train calls,
+// train-074-lost).
 func (t *ToneDetector) LostFrame() {
 	t.now += FrameDuration
 	if t.class != toneNone {
