@@ -50,3 +50,30 @@ func TestHoldCountsMusicAcrossAnAnnouncement(t *testing.T) {
 		}
 	}
 }
+
+// An IVR prompt that the model, in heavy line noise, hears as speech over
+// music from its first word to its last is no hold: a hold plays its music
+// alone at some point. In the corpora four calls went "on hold" that way,
+// 6-8 s before their music began (seventeenth session).
+func TestHoldNeedsSomeMusicAlone(t *testing.T) {
+	h := NewHoldDetector(DefaultHoldMinMusic, DefaultHoldMinSilence, DefaultHoldGap)
+	at := time.Duration(0)
+	feed := func(l Label, under bool, d time.Duration) (Detection, bool) {
+		for end := at + d; at < end; at += FrameDuration {
+			if det, ok := h.Process(l, under, -20, at); ok {
+				return det, true
+			}
+		}
+		return Detection{}, false
+	}
+	if d, ok := feed(Speech, true, 10*time.Second); ok {
+		t.Fatalf("hold_detected at %v on speech over music alone", d.At)
+	}
+	d, ok := feed(Music, false, time.Second)
+	if !ok {
+		t.Fatal("no hold_detected once the music played alone")
+	}
+	if want := 10*time.Second + holdMinMusicAlone; d.At < want-FrameDuration || d.At > want+FrameDuration {
+		t.Errorf("hold_detected at %v, want about %v", d.At, want)
+	}
+}
