@@ -104,17 +104,26 @@ func readTSV(path string) ([][]string, error) {
 	return rows, sc.Err()
 }
 
-func run(w io.Writer, dir, split string, train bool, weights string, verbose bool) error {
+// readClips reads the corpus's clips.tsv.
+func readClips(dir string) ([]clip, error) {
 	rows, err := readTSV(filepath.Join(dir, "clips.tsv"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var clips []clip
 	for _, r := range rows {
 		if len(r) < 6 {
-			return fmt.Errorf("clips.tsv: short row %q", r)
+			return nil, fmt.Errorf("clips.tsv: short row %q", r)
 		}
 		clips = append(clips, clip{file: r[0], label: r[1], class: r[2], split: r[3], cond: r[4], source: r[5]})
+	}
+	return clips, nil
+}
+
+func run(w io.Writer, dir, split string, train bool, weights string, verbose bool) error {
+	clips, err := readClips(dir)
+	if err != nil {
+		return err
 	}
 	if fold {
 		if err := splitFold(dir); err != nil {
@@ -138,7 +147,7 @@ func run(w io.Writer, dir, split string, train bool, weights string, verbose boo
 		fmt.Fprintf(w, "wrote %s\n", weights)
 		classifier.SetDefaultModels(ms)
 	}
-	if err := scoreClips(w, dir, clips, split, verbose); err != nil {
+	if _, err := scoreClips(w, dir, clips, split, verbose); err != nil {
 		return err
 	}
 	return scoreTimelines(w, dir, split, verbose)
