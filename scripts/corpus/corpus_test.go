@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,24 +16,16 @@ import (
 
 	"github.com/holdslayer/holdslayer/app/audio"
 	"github.com/holdslayer/holdslayer/classifier"
+	"github.com/holdslayer/holdslayer/internal/testenv"
 )
 
 // generateSmall runs the generator's small corpus into a temporary
 // directory; it needs the Debian packages the generator reads from.
 func generateSmall(t *testing.T, dir string) string {
 	t.Helper()
-	for _, tool := range []string{"espeak-ng", "sox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install espeak-ng sox libsox-fmt-all)", tool)
-		}
-	}
-	for _, dir := range []string{"/usr/share/asterisk/moh", "/usr/share/asterisk/sounds/en"} {
-		if _, err := os.Stat(dir); err != nil {
-			t.Skipf("%s is missing (apt-get install asterisk-moh-opsound-wav asterisk-core-sounds-en-wav asterisk-core-sounds-en)", dir)
-		}
-	}
+	testenv.NeedCorpusSources(t)
 	out := filepath.Join(dir, "corpus")
-	g := &generator{out: out, small: true, mohDir: "/usr/share/asterisk/moh", soundsDir: "/usr/share/asterisk/sounds/en",
+	g := &generator{out: out, small: true, mohDir: testenv.MOHDir, soundsDir: testenv.SoundsDir,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := g.run(); err != nil {
 		t.Fatalf("generate: %v", err)

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdslayer/holdslayer/internal/testenv"
 )
 
 // The held-out clips of the generated corpus, scored as `make eval` scores
@@ -20,16 +21,7 @@ func TestHeldOutClipsMacroF1(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates the corpus")
 	}
-	for _, tool := range []string{"espeak-ng", "sox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install espeak-ng sox libsox-fmt-all)", tool)
-		}
-	}
-	for _, dir := range []string{"/usr/share/asterisk/moh", "/usr/share/asterisk/sounds/en"} {
-		if _, err := os.Stat(dir); err != nil {
-			t.Skipf("%s is missing (apt-get install asterisk-moh-opsound-wav asterisk-core-sounds-en-wav asterisk-core-sounds-en)", dir)
-		}
-	}
+	testenv.NeedCorpusSources(t)
 	dir := filepath.Join(t.TempDir(), "corpus")
 	gen := exec.Command("go", "run", "github.com/holdslayer/holdslayer/scripts/corpus", "-out", dir)
 	if out, err := gen.CombinedOutput(); err != nil {
