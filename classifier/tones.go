@@ -109,7 +109,6 @@ type ToneDetector struct {
 	burstN            int
 	lastCen, lastDB   float64
 	stateCen, stateDB float64 // the recognised cadence's tone
-	centroid          float64 // running centre of toneLow energy, Hz
 	// recent on/off durations (seconds) of the current family
 	ons, offs   [4]float64
 	nOn         int
@@ -117,7 +116,6 @@ type ToneDetector struct {
 	familyClass toneClass
 	dirty       int     // consecutive loud non-tone frames in a gap
 	gapFloor    float64 // quietest frame of the current gap, dBFS
-	level       float64 // running level of the tone, dBFS
 	grace       int
 	sitOrder    int
 	sitSteps    int
@@ -283,25 +281,14 @@ func (t *ToneDetector) Process(fe *FeatureExtractor, ft Features) ToneState {
 		t.gapFloor = math.Min(t.gapFloor, ft.EnergyDB)
 	}
 	t.dirty = 0
-	if on {
-		if t.onFrames == toneMinFrames {
-			t.level = ft.EnergyDB
-		}
-		t.level = 0.8*t.level + 0.2*ft.EnergyDB
-	} else if t.class == toneNone && t.familyClass != toneNone && (c == toneNone || math.Abs(cen-t.lastCen) > toneRepeatHz) &&
-		(ft.EnergyDB > t.level-toneOffDropDB || ft.EnergyDB > t.gapFloor+toneGapRiseDB) {
+	if t.class == toneNone && t.familyClass != toneNone && (c == toneNone || math.Abs(cen-t.lastCen) > toneRepeatHz) &&
+		(ft.EnergyDB > t.lastDB-toneOffDropDB || ft.EnergyDB > t.gapFloor+toneGapRiseDB) {
 		// Loud non-tone audio in a gap, or sound well above the gap's own
 		// floor: this was no cadence, or it has ended (music, a prompt, or
 		// the call was answered). Forget the family and any state.
 		if t.dirty = prevDirty + 1; t.dirty >= toneDirtyFrames {
 			t.familyClass, t.nOn, t.dirty = toneNone, 0, 0
 			t.state = ToneState{}
-		}
-	}
-	if c == toneLow && on {
-		t.centroid = 0.9*t.centroid + 0.1*cen
-		if t.onFrames == toneMinFrames {
-			t.centroid = cen
 		}
 	}
 	if on && c == toneSIT {
@@ -394,6 +381,9 @@ func (t *ToneDetector) resolve() {
 		// may begin a cadence of its own.
 		t.state = ToneState{}
 	}
+	lastOn := t.ons[0]
+	// Two bursts of one tone with a gap between them (UK ring, busy, reorder).
+	again := t.nOn >= 1 && t.class != toneNone && t.sameTone()
 	switch t.familyClass {
 	case toneSIT:
 		if t.sitSteps >= 2 || (t.sitSteps >= 1 && t.sitOrder == 2) {
@@ -401,29 +391,25 @@ func (t *ToneDetector) resolve() {
 			t.set(Busy, "sit", sitMaxGap+1.0)
 		}
 	case toneUSBusy:
-		lastOn := t.ons[0]
-		// Two bursts with a matching gap between them.
-		again := t.nOn >= 1 && t.class != toneNone && t.sameTone()
 		switch {
-		case again && in(lastOn, reorderOnLo, reorderOnHi) && in(t.offs[0], reorderOnLo, reorderOnHi):
+		case !again:
+		case in(lastOn, reorderOnLo, reorderOnHi) && in(t.offs[0], reorderOnLo, reorderOnHi):
 			t.set(Busy, "reorder", reorderMaxOff)
-		case again && in(lastOn, busyOnLo, busyOnHi) && in(t.offs[0], busyOnLo, busyOnHi):
+		case in(lastOn, busyOnLo, busyOnHi) && in(t.offs[0], busyOnLo, busyOnHi):
 			t.set(Busy, "busy", busyMaxOff)
 		}
 	case toneLow:
-		plan := "ringback-eu"
-		if t.centroid > toneUSCentroidHz {
-			plan = "ringback-us"
-		}
-		lastOn := t.ons[0]
-		// Two bursts of one tone with a gap between them (UK ring, busy).
-		again := t.nOn >= 1 && t.class != toneNone && t.sameTone()
 		switch {
 		case t.state.Label == Ringing && curOn >= ringMinOn:
 			// Later rings of a recognised ringback (the same tone: see above).
 			t.set(Ringing, t.state.Kind, ringMaxOff)
 		case t.nOn >= 1 && t.class == toneNone && in(lastOn, ringMinOn, ringMaxOn) && float64(t.offFrames)*sec >= ringMinOff:
-			// One ring followed by a clean gap.
+			// One ring followed by a clean gap; 440+480 Hz centres above
+			// toneUSCentroidHz, 425 Hz and 400+450 Hz below.
+			plan := "ringback-eu"
+			if t.lastCen > toneUSCentroidHz {
+				plan = "ringback-us"
+			}
 			t.set(Ringing, plan, ringMaxOff)
 		case !again:
 		case in(lastOn, ukRingOnLo, ukRingOnHi) && in(t.offs[0], ukRingGapLo, ukRingGapHi):
