@@ -13,14 +13,12 @@ import (
 	"sync"
 
 	"github.com/holdslayer/holdslayer/app/audio"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
-// Where Debian's asterisk-core-sounds-en-wav and asterisk-moh-opsound-wav put their files. The
-// sounds/en link comes with asterisk-core-sounds-en; installed without recommends, the -wav
-// package leaves its files only under the voice's own directory.
-var coreSoundsDirs = []string{"/usr/share/asterisk/sounds/en", "/usr/share/asterisk/sounds/en_US_f_Allison"}
-
-const mohDir = "/usr/share/asterisk/moh"
+// Where the core sounds are looked for, in order (see debsounds.CoreDir); a variable so tests
+// can take the packages away.
+var coreSoundsDirs = []string{debsounds.CoreDir, debsounds.CoreVoiceDir}
 
 // soundCache loads and renders audio once, as 8 kHz mono samples.
 type soundCache struct {
@@ -77,11 +75,11 @@ func (sc *soundCache) sound(name string) ([]int16, error) {
 // for "" / "default". With no music installed it falls back to a soft tone sequence.
 func (sc *soundCache) moh(class string) []int16 {
 	if class != "" && class != "default" {
-		if smp, err := sc.file(filepath.Join(mohDir, class+".wav")); err == nil {
+		if smp, err := sc.file(filepath.Join(debsounds.MOHDir, class+".wav")); err == nil {
 			return smp
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(mohDir, "*.wav"))
+	files, _ := filepath.Glob(filepath.Join(debsounds.MOHDir, "*.wav"))
 	sort.Strings(files)
 	if len(files) > 0 {
 		if smp, err := sc.file(files[0]); err == nil {

@@ -6,13 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-)
 
-// Debian's paths for the hold music and the recorded prompts the corpus
-// generator reads (scripts/corpus).
-const (
-	MOHDir    = "/usr/share/asterisk/moh"
-	SoundsDir = "/usr/share/asterisk/sounds/en"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 // NeedCorpusSources skips t unless the corpus generator can run here: its
@@ -25,7 +20,7 @@ func NeedCorpusSources(t testing.TB) {
 			t.Skipf("%s is not installed (apt-get install espeak-ng sox libsox-fmt-all)", tool)
 		}
 	}
-	for _, dir := range []string{MOHDir, SoundsDir} {
+	for _, dir := range []string{debsounds.MOHDir, debsounds.CoreDir} {
 		if _, err := os.Stat(dir); err != nil {
 			t.Skipf("%s is missing (apt-get install asterisk-moh-opsound-wav asterisk-core-sounds-en-wav asterisk-core-sounds-en)", dir)
 		}

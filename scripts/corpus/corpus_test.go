@@ -16,6 +16,7 @@ import (
 
 	"github.com/holdslayer/holdslayer/app/audio"
 	"github.com/holdslayer/holdslayer/classifier"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 	"github.com/holdslayer/holdslayer/internal/testenv"
 )
 
@@ -25,7 +26,7 @@ func generateSmall(t *testing.T, dir string) string {
 	t.Helper()
 	testenv.NeedCorpusSources(t)
 	out := filepath.Join(dir, "corpus")
-	g := &generator{out: out, small: true, mohDir: testenv.MOHDir, soundsDir: testenv.SoundsDir,
+	g := &generator{out: out, small: true, mohDir: debsounds.MOHDir, soundsDir: debsounds.CoreDir,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := g.run(); err != nil {
 		t.Fatalf("generate: %v", err)

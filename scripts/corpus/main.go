@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 // version changes whenever the generated corpus would change.
@@ -25,8 +27,8 @@ func main() {
 	out := flag.String("out", "testdata/corpus", "output directory")
 	small := flag.Bool("small", false, "generate a small subset (for tests)")
 	force := flag.Bool("force", false, "regenerate even if cached")
-	moh := flag.String("moh", "/usr/share/asterisk/moh", "hold music directory")
-	sounds := flag.String("sounds", "/usr/share/asterisk/sounds/en", "recorded prompts directory")
+	moh := flag.String("moh", debsounds.MOHDir, "hold music directory")
+	sounds := flag.String("sounds", debsounds.CoreDir, "recorded prompts directory")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	g := &generator{out: *out, small: *small, mohDir: *moh, soundsDir: *sounds, log: log}
