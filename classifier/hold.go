@@ -20,7 +20,6 @@ type HoldDetector struct {
 	runStart   time.Duration
 	runFrames  int // hold-audio frames in the current run
 	annFrames  int // of which speech over music
-	musicAlone int // of which music with no voice over it
 	gapFrames  int // frames since the run's last hold audio
 	gapOther   int // of which not speech
 	silence    int // consecutive silent frames
@@ -45,7 +44,7 @@ func (h *HoldDetector) Reset() {
 func (h *HoldDetector) OnHold() bool { return h.onHold }
 
 // Leave ends the hold (a human answered).
-func (h *HoldDetector) Leave() { h.onHold, h.runFrames, h.annFrames, h.musicAlone = false, 0, 0, 0 }
+func (h *HoldDetector) Leave() { h.onHold, h.runFrames, h.annFrames = false, 0, 0 }
 
 // Process takes the smoothed label of the frame starting at at. It returns
 // a detection when the hold begins.
@@ -53,7 +52,7 @@ func (h *HoldDetector) Process(l Label, musicUnder bool, energyDB float64, at ti
 	switch l {
 	case Ringing, Busy:
 		h.answered = false
-		h.runFrames, h.annFrames, h.musicAlone, h.silence = 0, 0, 0, 0
+		h.runFrames, h.annFrames, h.silence = 0, 0, 0
 		return Detection{}, false
 	case Silence:
 		if h.silence == 0 {
@@ -72,8 +71,6 @@ func (h *HoldDetector) Process(l Label, musicUnder bool, energyDB float64, at ti
 		h.runFrames++
 		if l == Speech {
 			h.annFrames++
-		} else {
-			h.musicAlone++
 		}
 		h.gapFrames, h.gapOther = 0, 0
 		h.lastHoldAt = at
@@ -88,13 +85,14 @@ func (h *HoldDetector) Process(l Label, musicUnder bool, energyDB float64, at ti
 		}
 		announcement := h.runFrames >= frames(holdMusicBeforeAnnouncement) && h.gapFrames <= frames(holdAnnouncementGap)
 		if !h.onHold && (h.gapOther > frames(h.Gap) || h.gapFrames > frames(h.Gap) && !announcement) {
-			h.runFrames, h.annFrames, h.musicAlone = 0, 0, 0
+			h.runFrames, h.annFrames = 0, 0
 		}
 	}
 	if h.onHold {
 		return Detection{}, false
 	}
-	if h.runFrames >= frames(h.MinMusic) && h.musicAlone >= frames(holdMinMusicAlone) {
+	// The run's frames that were not speech over music were music alone.
+	if h.runFrames >= frames(h.MinMusic) && h.runFrames-h.annFrames >= frames(holdMinMusicAlone) {
 		h.onHold = true
 		h.holdSince = h.runStart
 		h.holdAudio = "music"
