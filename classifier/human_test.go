@@ -913,3 +913,97 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 		t.Fatalf("State 0.2 s into speech after a pause in a chain = %q, want a probe with its voiced frames counted, in the chain", got)
 	}
 }
+
+// frames feeds one frame per level, labelled l (music frames with a
+// music-bed probability): the shape of a cut, step by step.
+func (h *humanScript) frames(l Label, levels ...float64) {
+	for _, e := range levels {
+		f := HumanFrame{At: h.at, Print: printOf(h.n), Raw: l, Smoothed: l, EnergyDB: e}
+		if l == Music {
+			f.PMusicBed = 0.95
+		}
+		if det, ok := h.d.Process(f); ok {
+			h.dets = append(h.dets, det)
+		}
+		h.at += FrameDuration
+		h.n++
+	}
+}
+
+// holdOnLine returns a hold on a line whose background is at line dB,
+// heard for 1 s before 9 s of music at about -25 dB.
+func holdOnLine(line float64) *humanScript {
+	d := NewHumanDetector(DefaultHumanMinSpeech, DefaultHumanMaxMusicShare, DefaultHumanMinConfidence)
+	d.Arm(0, "music", -25)
+	h := &humanScript{d: d}
+	for range frames(time.Second) {
+		h.frames(Unknown, line)
+	}
+	for range 45 {
+		h.frames(Music, -25, -24, -26, -25, -23, -25, -24, -26, -25, -27)
+	}
+	return h
+}
+
+// A person who picks up in a quiet passage of the music on a noisy line
+// cuts it 9 dB into the noise, less than a deep cut's 15 dB; the model
+// labels the 0.7 s of noise after the cut music (its window still holds
+// the music) and the greeting is confirmed as a person's, not taken for
+// the announcement cutting in after the music (a playback chain, found on
+// the agent's next sentence).
+func TestHumanCutIntoTheLineNoise(t *testing.T) {
+	h := holdOnLine(-45)
+	h.frames(Music, -33, -35, -34, -35)
+	lag := make([]float64, 35) // the noise after the cut, labelled music
+	for i := range lag {
+		lag[i] = -44 - float64(i%3)
+	}
+	h.frames(Music, lag...)
+	h.run(kNoise, 100*time.Millisecond)
+	onset := h.at
+	h.run(kNoisySpeech, 2*time.Second)
+	h.wantOne(t, onset, time.Second)
+}
+
+// A floor cut (see humanFloorCutDB) is a drop of the playing music to the
+// line's own background. A dip of the music to the 1.5 s floor on a quiet
+// line is not one (the line was 30 dB quieter within 10 s), nor is a fade's
+// last step into the noise (the music was no longer playing at its level),
+// and a floor cut does not keep a deep cut just after it from counting.
+func TestFloorCutIsTheMusicStoppingAtTheLine(t *testing.T) {
+	t.Run("into the line noise", func(t *testing.T) {
+		h := holdOnLine(-45)
+		h.frames(Music, -33, -35, -44)
+		if !h.d.afterCut {
+			t.Fatalf("a 9 dB drop of playing music into the line noise is no cut (state %q)", h.d.State())
+		}
+	})
+	t.Run("a dip on a quiet line", func(t *testing.T) {
+		h := holdOnLine(-70)
+		h.frames(Music, -20, -22, -29)
+		if h.d.afterCut {
+			t.Fatalf("a 9 dB dip of the music 41 dB over the line is a cut (state %q)", h.d.State())
+		}
+	})
+	t.Run("the last step of a fade", func(t *testing.T) {
+		h := holdOnLine(-45)
+		h.frames(Music, -26, -28, -29, -31, -32, -34, -35, -37, -38, -40)
+		h.frames(Music, -41, -42, -41, -42, -41, -42, -41, -42, -41, -41)
+		h.frames(Music, -47)
+		if h.d.afterCut {
+			t.Fatalf("a fade's last step is a cut (state %q)", h.d.State())
+		}
+	})
+	t.Run("a deep cut after a floor cut", func(t *testing.T) {
+		h := holdOnLine(-45)
+		h.frames(Music, -33, -35, -44)
+		h.frames(Music, -25, -24, -26, -25, -23, -25, -24, -26, -25, -26) // the music goes on: 0.2 s
+		if h.d.afterCut {
+			t.Fatalf("after-cut still set when the music came back")
+		}
+		h.frames(Music, -25, -24, -45)
+		if !h.d.afterCut {
+			t.Fatalf("a deep cut 0.26 s after a floor cut does not count (state %q)", h.d.State())
+		}
+	})
+}
