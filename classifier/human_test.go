@@ -1007,3 +1007,19 @@ func TestFloorCutIsTheMusicStoppingAtTheLine(t *testing.T) {
 		}
 	})
 }
+
+// A greeting whose onset rises a few decibels out of the line noise before
+// it is loud (a breath, a consonant) follows the pause, not a fade: the
+// pause before those frames, under the music's level, is no fade-out of
+// the hold audio. Counted as one, the greeting began a playback chain and
+// was not found while it went on.
+func TestHumanOnsetRampIsNoFade(t *testing.T) {
+	h := holdOnLine(-45)
+	h.run(kSoM, time.Second) // an announcement over the music
+	h.frames(Speech, -18, -21, -24, -27, -30, -33, -36, -39, -42)
+	h.run(kNoise, time.Second)
+	h.frames(Unknown, -38.5, -38) // between the background and a sound
+	onset := h.at
+	h.run(kNoisySpeech, 2*time.Second)
+	h.wantOne(t, onset, 2*time.Second)
+}
