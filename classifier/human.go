@@ -144,14 +144,13 @@ type HumanDetector struct {
 	somE           float64
 	sinceBedAt     int
 	somRecentAt    float64
-	// The music's cut (see humanCutDB): cutAt is levelN at the last cut of
-	// either kind, deepAt and floorAt at the last deep and floor cut (see
-	// humanFloorCutDB), afterCut says the level has stayed at the
-	// background since a cut that counts, and cutEnd is levelN at the frame
-	// that left that background (see humanCutRunFrames).
-	cutAt, cutEnd   int
-	deepAt, floorAt int
-	afterCut        bool
+	// The music's cut (see humanCutDB): deepAt and floorAt are levelN at
+	// the last deep and floor cut (see humanFloorCutDB), afterCut says the
+	// level has stayed at the background since a cut that counts, and
+	// cutEnd is levelN at the frame that left that background (see
+	// humanCutRunFrames).
+	deepAt, floorAt, cutEnd int
+	afterCut                bool
 	// waits names the test that held the candidate back on its latest
 	// frame (see State): which gate a late agent waits at.
 	waits string
@@ -390,7 +389,13 @@ const (
 	// frames and 24-30 dB of depth measured the same; 18 or 26 dB of
 	// range, or also asking the level to fall 6-10 dB across the fade,
 	// cost false detections on the folds.
-	humanFadeFrames = 25
+	humanFadeFrames       = 25
+	humanFadeTopDB        = 6.0
+	humanFadeDepthDB      = 30.0
+	humanFadeRangeDB      = 22.0
+	humanFadeHoldFrames   = 250
+	humanFadeLookFrames   = 400
+	humanMusicLevelFrames = 50.0
 	// humanOnsetRampFrames: a sound's onset can rise out of the background
 	// for a few frames (a breath, a consonant) before it is loud; on a noisy
 	// line those frames stand just over the fade's floor, and the pause
@@ -404,13 +409,7 @@ const (
 	// folds unchanged; v8-v15 held-out 519 found instead of 515, 325 and
 	// 401 within 1 and 2 s instead of 320 and 396. 5 frames found fewer;
 	// 8 to 15 scored the same.
-	humanOnsetRampFrames  = 8
-	humanFadeTopDB        = 6.0
-	humanFadeDepthDB      = 30.0
-	humanFadeRangeDB      = 22.0
-	humanFadeHoldFrames   = 250
-	humanFadeLookFrames   = 400
-	humanMusicLevelFrames = 50.0
+	humanOnsetRampFrames = 8
 	// humanCutDB: a person picks up by cutting the music off, and in line
 	// noise the model goes on labelling the noise after the cut as music
 	// for up to a context window (0.8 s), so a greeting 0.2-0.8 s after
@@ -466,18 +465,17 @@ const (
 	// greeting, which began a playback chain and was found 3.86 s late
 	// (now 0.60 s). 44 results on all sets, with and without loss, came
 	// sooner or were found at all, none later, and no false detection was
-	// added anywhere:
-	// v17 held-out 55 within 1 s and 67 within 2 s instead of 54 and 65
-	// (p90 3.49 s instead of 3.60 s); v16 held-out 94 found instead of 92;
-	// the v8-v15 held-out calls 320 and 396 within 1 and 2 s instead of
-	// 313 and 389; validation v5-v7 165 and 204 instead of 163 and 203; the
-	// v17 train calls 90 found instead of 88; its voice fold 282 of 312
-	// instead of 278 (216 within 2 s instead of 211), its music fold 178
-	// of 192 instead of 177. Without the line test, the music's dips on a
-	// quiet line counted (a false detection on v8); without the playing
-	// test, a fade's last step into the silence (one on the v17 train
-	// calls at 3 % loss). A drop of 4 dB added one on validation; 8-10 dB
-	// found fewer.
+	// added anywhere: v17 held-out 55 within 1 s and 67 within 2 s instead
+	// of 54 and 65 (p90 3.49 s instead of 3.60 s); v16 held-out 94 found
+	// instead of 92; the v8-v15 held-out calls 320 and 396 within 1 and 2 s
+	// instead of 313 and 389; validation v5-v7 165 and 204 instead of 163
+	// and 203; the v17 train calls 90 found instead of 88; its voice fold
+	// 282 of 312 instead of 278 (216 within 2 s instead of 211), its music
+	// fold 178 of 192 instead of 177. Without the line test, the music's
+	// dips on a quiet line counted (a false detection on v8); without the
+	// playing test, a fade's last step into the silence (one on the v17
+	// train calls at 3 % loss). A drop of 4 dB added one on validation;
+	// 8-10 dB found fewer.
 	humanFloorCutDB        = 6.0
 	humanFloorCutPlayingDB = 15.0
 	humanFloorCutNearDB    = 3.0
@@ -1009,10 +1007,7 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 			d.afterCut = d.levelN-d.floorAt > humanCutApartFrames && d.levelN-d.deepAt > humanCutApartFrames
 		}
 		d.floorAt = d.levelN
-	default:
-		return
 	}
-	d.cutAt = d.levelN
 }
 
 // lineFloor returns the lowest level in the whole level history (about 10 s,
@@ -1043,7 +1038,7 @@ func (d *HumanDetector) followsCut() bool {
 // was cut (see humanCutDB): no evidence either way, like an onset
 // transition's.
 func (d *HumanDetector) cutLag() bool {
-	return d.afterCut && d.levelN-d.cutAt >= humanCutDelayFrames
+	return d.afterCut && d.levelN-max(d.deepAt, d.floorAt) >= humanCutDelayFrames
 }
 
 // fadedOut reports whether the hold music faded out before the pause that

@@ -86,10 +86,7 @@ const (
 
 func (h *humanScript) run(kind int, d time.Duration) {
 	for i := 0; i < frames(d); i++ {
-		f := HumanFrame{At: h.at, Print: printOf(h.n + h.printShift)}
-		if h.printShift != 0 {
-			f.Print ^= uint16(1)<<h.flipBits - 1
-		}
+		var f HumanFrame
 		switch kind {
 		case kMusic:
 			f.Raw, f.Smoothed, f.PMusicBed, f.EnergyDB = Music, Music, 0.95, -22
@@ -177,12 +174,22 @@ func (h *humanScript) run(kind int, d time.Duration) {
 				f.MusicUnder, f.PMusicBed = true, 0.9
 			}
 		}
-		if det, ok := h.d.Process(f); ok {
-			h.dets = append(h.dets, det)
-		}
-		h.at += FrameDuration
-		h.n++
+		h.step(f)
 	}
+}
+
+// step feeds f to the detector at the script's time, with the script's
+// fingerprint, and records a detection.
+func (h *humanScript) step(f HumanFrame) {
+	f.At, f.Print = h.at, printOf(h.n+h.printShift)
+	if h.printShift != 0 {
+		f.Print ^= uint16(1)<<h.flipBits - 1
+	}
+	if det, ok := h.d.Process(f); ok {
+		h.dets = append(h.dets, det)
+	}
+	h.at += FrameDuration
+	h.n++
 }
 
 // wantOne fails the test unless exactly one human was detected, with the
@@ -914,19 +921,15 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	}
 }
 
-// frames feeds one frame per level, labelled l (music frames with a
+// levels feeds one frame per level, labelled l (music frames with a
 // music-bed probability): the shape of a cut, step by step.
-func (h *humanScript) frames(l Label, levels ...float64) {
-	for _, e := range levels {
-		f := HumanFrame{At: h.at, Print: printOf(h.n), Raw: l, Smoothed: l, EnergyDB: e}
+func (h *humanScript) levels(l Label, dbs ...float64) {
+	for _, e := range dbs {
+		f := HumanFrame{Raw: l, Smoothed: l, EnergyDB: e}
 		if l == Music {
 			f.PMusicBed = 0.95
 		}
-		if det, ok := h.d.Process(f); ok {
-			h.dets = append(h.dets, det)
-		}
-		h.at += FrameDuration
-		h.n++
+		h.step(f)
 	}
 }
 
@@ -937,10 +940,10 @@ func holdOnLine(line float64) *humanScript {
 	d.Arm(0, "music", -25)
 	h := &humanScript{d: d}
 	for range frames(time.Second) {
-		h.frames(Unknown, line)
+		h.levels(Unknown, line)
 	}
 	for range 45 {
-		h.frames(Music, -25, -24, -26, -25, -23, -25, -24, -26, -25, -27)
+		h.levels(Music, -25, -24, -26, -25, -23, -25, -24, -26, -25, -27)
 	}
 	return h
 }
@@ -953,12 +956,12 @@ func holdOnLine(line float64) *humanScript {
 // the agent's next sentence).
 func TestHumanCutIntoTheLineNoise(t *testing.T) {
 	h := holdOnLine(-45)
-	h.frames(Music, -33, -35, -34, -35)
+	h.levels(Music, -33, -35, -34, -35)
 	lag := make([]float64, 35) // the noise after the cut, labelled music
 	for i := range lag {
 		lag[i] = -44 - float64(i%3)
 	}
-	h.frames(Music, lag...)
+	h.levels(Music, lag...)
 	h.run(kNoise, 100*time.Millisecond)
 	onset := h.at
 	h.run(kNoisySpeech, 2*time.Second)
@@ -973,35 +976,35 @@ func TestHumanCutIntoTheLineNoise(t *testing.T) {
 func TestFloorCutIsTheMusicStoppingAtTheLine(t *testing.T) {
 	t.Run("into the line noise", func(t *testing.T) {
 		h := holdOnLine(-45)
-		h.frames(Music, -33, -35, -44)
+		h.levels(Music, -33, -35, -44)
 		if !h.d.afterCut {
 			t.Fatalf("a 9 dB drop of playing music into the line noise is no cut (state %q)", h.d.State())
 		}
 	})
 	t.Run("a dip on a quiet line", func(t *testing.T) {
 		h := holdOnLine(-70)
-		h.frames(Music, -20, -22, -29)
+		h.levels(Music, -20, -22, -29)
 		if h.d.afterCut {
 			t.Fatalf("a 9 dB dip of the music 41 dB over the line is a cut (state %q)", h.d.State())
 		}
 	})
 	t.Run("the last step of a fade", func(t *testing.T) {
 		h := holdOnLine(-45)
-		h.frames(Music, -26, -28, -29, -31, -32, -34, -35, -37, -38, -40)
-		h.frames(Music, -41, -42, -41, -42, -41, -42, -41, -42, -41, -41)
-		h.frames(Music, -47)
+		h.levels(Music, -26, -28, -29, -31, -32, -34, -35, -37, -38, -40)
+		h.levels(Music, -41, -42, -41, -42, -41, -42, -41, -42, -41, -41)
+		h.levels(Music, -47)
 		if h.d.afterCut {
 			t.Fatalf("a fade's last step is a cut (state %q)", h.d.State())
 		}
 	})
 	t.Run("a deep cut after a floor cut", func(t *testing.T) {
 		h := holdOnLine(-45)
-		h.frames(Music, -33, -35, -44)
-		h.frames(Music, -25, -24, -26, -25, -23, -25, -24, -26, -25, -26) // the music goes on: 0.2 s
+		h.levels(Music, -33, -35, -44)
+		h.levels(Music, -25, -24, -26, -25, -23, -25, -24, -26, -25, -26) // the music goes on: 0.2 s
 		if h.d.afterCut {
 			t.Fatalf("after-cut still set when the music came back")
 		}
-		h.frames(Music, -25, -24, -45)
+		h.levels(Music, -25, -24, -45)
 		if !h.d.afterCut {
 			t.Fatalf("a deep cut 0.26 s after a floor cut does not count (state %q)", h.d.State())
 		}
@@ -1016,9 +1019,9 @@ func TestFloorCutIsTheMusicStoppingAtTheLine(t *testing.T) {
 func TestHumanOnsetRampIsNoFade(t *testing.T) {
 	h := holdOnLine(-45)
 	h.run(kSoM, time.Second) // an announcement over the music
-	h.frames(Speech, -18, -21, -24, -27, -30, -33, -36, -39, -42)
+	h.levels(Speech, -18, -21, -24, -27, -30, -33, -36, -39, -42)
 	h.run(kNoise, time.Second)
-	h.frames(Unknown, -38.5, -38) // between the background and a sound
+	h.levels(Unknown, -38.5, -38) // between the background and a sound
 	onset := h.at
 	h.run(kNoisySpeech, 2*time.Second)
 	h.wantOne(t, onset, 2*time.Second)

@@ -273,7 +273,7 @@ func (t *ToneDetector) Process(fe *FeatureExtractor, ft Features) ToneState {
 	case t.class != toneNone:
 		// The tone stopped: close the on run.
 		t.pushOn(float64(t.onFrames-t.grace) * sec)
-		t.lastCen, t.lastDB = t.burstCen/float64(t.burstN), t.burstDB/float64(t.burstN)
+		t.lastCen, t.lastDB = t.burstMean()
 		t.class, t.offFrames = toneNone, 1
 		t.gapFloor = ft.EnergyDB
 	default:
@@ -340,7 +340,7 @@ func (t *ToneDetector) set(l Label, kind string, maxOff float64) {
 		t.state = ToneState{Label: l, Kind: kind, Since: since, Resolved: true}
 		t.stateCen, t.stateDB = t.lastCen, t.lastDB
 		if t.class != toneNone && t.burstN > 0 {
-			t.stateCen, t.stateDB = t.burstCen/float64(t.burstN), t.burstDB/float64(t.burstN)
+			t.stateCen, t.stateDB = t.burstMean()
 		}
 	}
 	t.maxOff = maxOff
@@ -364,8 +364,15 @@ func (t *ToneDetector) burstIs(cen, db float64) bool {
 	if t.burstN == 0 {
 		return false
 	}
+	c, l := t.burstMean()
+	return math.Abs(c-cen) <= toneRepeatHz && math.Abs(l-db) <= toneRepeatDB
+}
+
+// burstMean returns the mean centre (Hz) and level (dB) of the burst
+// sounding now, or of the one that just ended; burstN must not be 0.
+func (t *ToneDetector) burstMean() (cen, db float64) {
 	n := float64(t.burstN)
-	return math.Abs(t.burstCen/n-cen) <= toneRepeatHz && math.Abs(t.burstDB/n-db) <= toneRepeatDB
+	return t.burstCen / n, t.burstDB / n
 }
 
 // resolve matches the recent on/off durations against the plans.
