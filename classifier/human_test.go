@@ -686,6 +686,25 @@ func TestHumanShortGreetingCarriesOver(t *testing.T) {
 	}
 }
 
+// A chain that ends (a pause of humanChainGapFrames) before its probe was
+// decided leaves the probe's words undecided: the announcement's last words
+// or a person's short greeting. The pause confirms nothing; the next
+// utterance, with a voice of its own, does.
+func TestHumanUndecidedProbeWaitsForAnUtterance(t *testing.T) {
+	h := pausedChain()
+	onset := h.at
+	h.run(kSpeech, 600*time.Millisecond) // 24 voiced frames, under humanProbeVoicedFrames
+	// The pause, at the background's level, still labelled speech (in line
+	// noise the smoothed label lags the voice that way).
+	h.run(kQuietBed, 1500*time.Millisecond)
+	h.wantNone(t, "in the pause after an undecided probe")
+	h.run(kSilence, 200*time.Millisecond)
+	utterance := h.at
+	h.pitch = 110
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, utterance-onset+600*time.Millisecond)
+}
+
 // A carried candidate is not confirmed on the evidence of the sound before:
 // its next sound must show a voice of its own, with no bed under it.
 func TestHumanCarriedCandidateNeedsItsOwnVoice(t *testing.T) {
@@ -883,6 +902,20 @@ func TestHumanNotOnMusicThatCutsItself(t *testing.T) {
 	h.run(kSpeech, time.Second)
 	h.run(kMusic, 3*time.Second)
 	h.wantNone(t, "on music that stops and starts again")
+}
+
+// Only music cutting itself keeps a cut from counting soon after another:
+// an announcement over the music that ends dead, the music going on after
+// it, does not hide the music's own cut 1.6 s later.
+func TestHumanCutSoonAfterAnAnnouncementEnded(t *testing.T) {
+	h := onHold()
+	h.run(kSoM, 2*time.Second)
+	h.run(kSilence, 60*time.Millisecond)
+	h.run(kMusic, 1500*time.Millisecond)
+	h.run(kCutGap, 500*time.Millisecond)
+	onset := h.at
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, time.Second)
 }
 
 // State says what the detector is doing, for tracing a call: nothing before
