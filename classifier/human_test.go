@@ -1044,6 +1044,19 @@ func TestFloorCutIsTheMusicStoppingAtTheLine(t *testing.T) {
 	})
 }
 
+// A voice whose onset rises out of the background for a frame or two before
+// it is loud still follows the pause: its first frames, which the model
+// still labels music, are its onset transition, not hold audio under it.
+func TestHumanOnsetRampKeepsThePause(t *testing.T) {
+	h := onHold()
+	h.run(kSilence, 400*time.Millisecond)
+	h.levels(Unknown, -63.5, -63) // between the background (-70 dB) and a sound
+	onset := h.at
+	h.run(kLag, 300*time.Millisecond)
+	h.run(kSpeech, 2*time.Second)
+	h.wantOne(t, onset, time.Second)
+}
+
 // A greeting whose onset rises a few decibels out of the line noise before
 // it is loud (a breath, a consonant) follows the pause, not a fade: the
 // pause before those frames, under the music's level, is no fade-out of
