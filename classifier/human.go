@@ -150,7 +150,8 @@ type HumanDetector struct {
 	// cutEnd is levelN at the frame that left that background (see
 	// humanCutRunFrames). musicCutAt is levelN at the last deep cut of
 	// frames labelled music, from which humanCutApartFrames counts, and
-	// lastMusic says the frame before the latest was labelled music.
+	// lastMusic says the previous frame (as watchCut reads it) was
+	// labelled music.
 	deepAt, floorAt, cutEnd, musicCutAt int
 	afterCut, lastMusic                 bool
 	// waits names the test that held the candidate back on its latest
@@ -475,7 +476,8 @@ const (
 	// v11 train calls' 053-lost, 3.54 s, now 0.58 s; the voice fold 289
 	// agents found instead of 286, 223 within 2 s instead of 220, the
 	// music fold 137 instead of 135; no false detection added, one agent
-	// later: v6 heldout-146-pink20, 4.75 s instead of 2.47 s). Twelfth session, no false detection added on any set:
+	// later: v6 heldout-146-pink20, 4.75 s instead of 2.47 s).
+	// Twelfth session, no false detection added on any set:
 	// validation v5-v7 266 agents found (161 within 1 s instead of 160),
 	// the v8-v15 held-out calls 512 instead of 510 (305 within 1 s instead
 	// of 299, 383 within 2 s instead of 375), train 88 instead of 86, the
@@ -655,6 +657,8 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	} else {
 		d.loudRun = 0
 	}
+	// A sound's onset ramp: frames between quiet and loud after a quiet
+	// one (see transPause).
 	switch {
 	case quiet:
 		d.rampRun = 0
