@@ -103,7 +103,7 @@ type ToneDetector struct {
 	candRun   int
 	// Sums of the centre (Hz) and level (dB) over the candidate run and
 	// over the current burst, and each burst's means once it ended, for
-	// sameTone.
+	// burstIs.
 	candCen, candDB   float64
 	burstCen, burstDB float64
 	burstN            int
@@ -348,18 +348,14 @@ func (t *ToneDetector) set(l Label, kind string, maxOff float64) {
 
 func in(v, lo, hi float64) bool { return v >= lo && v <= hi }
 
-// sameTone reports whether the burst sounding now repeats the last one: the
-// same centre within toneRepeatHz and the same level within toneRepeatDB.
-// A cadence is one tone switched on and off; a voice or a melody whose
+// burstIs reports whether the burst sounding now has centre cen and level
+// db, within toneRepeatHz and toneRepeatDB: whether it repeats an earlier
+// one. A cadence is one tone switched on and off; a voice or a melody whose
 // notes happen to fall in the tone bands, with pauses that happen to fit a
 // cadence, changes pitch or loudness from one burst to the next. In
 // corpus-v17's clips the bursts of a real cadence differed by at most
 // 1.4 Hz and 2.5 dB (GSM and noise included); those of speech by more than
 // 8 Hz in 302 pairs of 327, those of music in 179 of 221.
-func (t *ToneDetector) sameTone() bool { return t.burstIs(t.lastCen, t.lastDB) }
-
-// burstIs reports whether the burst sounding now has centre cen and level
-// db, within toneRepeatHz and toneRepeatDB.
 func (t *ToneDetector) burstIs(cen, db float64) bool {
 	if t.burstN == 0 {
 		return false
@@ -390,7 +386,7 @@ func (t *ToneDetector) resolve() {
 	}
 	lastOn := t.ons[0]
 	// Two bursts of one tone with a gap between them (UK ring, busy, reorder).
-	again := t.nOn >= 1 && t.class != toneNone && t.sameTone()
+	again := t.nOn >= 1 && t.class != toneNone && t.burstIs(t.lastCen, t.lastDB)
 	switch t.familyClass {
 	case toneSIT:
 		if t.sitSteps >= 2 || (t.sitSteps >= 1 && t.sitOrder == 2) {
