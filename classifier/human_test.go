@@ -904,20 +904,6 @@ func TestHumanNotOnMusicThatCutsItself(t *testing.T) {
 	h.wantNone(t, "on music that stops and starts again")
 }
 
-// Only music cutting itself keeps a cut from counting soon after another:
-// an announcement over the music that ends dead, the music going on after
-// it, does not hide the music's own cut 1.6 s later.
-func TestHumanCutSoonAfterAnAnnouncementEnded(t *testing.T) {
-	h := onHold()
-	h.run(kSoM, 2*time.Second)
-	h.run(kSilence, 60*time.Millisecond)
-	h.run(kMusic, 1500*time.Millisecond)
-	h.run(kCutGap, 500*time.Millisecond)
-	onset := h.at
-	h.run(kSpeech, 2*time.Second)
-	h.wantOne(t, onset, time.Second)
-}
-
 // State says what the detector is doing, for tracing a call: nothing before
 // a hold, the music bed while it plays, the candidate and its evidence while
 // a voice is judged, and fired once a person was detected.
