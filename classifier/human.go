@@ -468,11 +468,12 @@ const (
 	// music fold of the v16 train calls: 3 more false detections without
 	// it). The rule also keeps the dips of an announcement over the music
 	// from counting one after another: counted only from cuts of frames
-	// labelled music (nineteenth session), they did, and on corpus-v18's
-	// fresh held-out calls an announcement whose voice changed after such
-	// a dip was taken for a person (heldout-215-lost), though the train
-	// calls, validation and the folds had gained (v16 heldout-209-pink20
-	// 2.47 s to 0.61 s, voice fold 289 agents found instead of 286).
+	// labelled music (nineteenth session), they did, and on a fresh draw
+	// of held-out calls (stream 0x71f0, see the corpus generator) an
+	// announcement whose voice changed after such a dip was taken for a
+	// person (heldout-215-lost), though the train calls, validation and
+	// the folds had gained (v16 heldout-209-pink20 2.47 s to 0.61 s, the
+	// voice fold 289 agents found instead of 286).
 	// Twelfth session, no false detection added on any set:
 	// validation v5-v7 266 agents found (161 within 1 s instead of 160),
 	// the v8-v15 held-out calls 512 instead of 510 (305 within 1 s instead
