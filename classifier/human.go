@@ -442,8 +442,8 @@ const (
 	// false detection on v8. Nineteenth session, no false detection added
 	// anywhere: validation v5-v7 268 agents found instead of 267, 167 and
 	// 207 within 1 and 2 s instead of 165 and 203; the v8-v15 held-out
-	// calls 326 and 403 instead of 325 and 401; v16's 74 within 2 s
-	// instead of 73 (p90 3.51 s instead of 3.70 s), v17's 56 and 68
+	// calls 326 and 403 instead of 325 and 401; v16's 73 within 2 s
+	// instead of 72 (p90 3.51 s instead of 3.70 s), v17's 56 and 68
 	// instead of 55 and 67. 2 to 8 frames scored the same.
 	humanOnsetRampFrames = 8
 	// humanCutDB: a person picks up by cutting the music off, and in line
