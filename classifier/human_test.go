@@ -792,12 +792,10 @@ func TestHumanGapsBetweenWordsShowNoBed(t *testing.T) {
 	}
 }
 
-// A hold loop plays its announcement again. The second time, the chain it
-// starts is known: when it pauses, what follows is compared with how the
-// recording went on the first time, not by pitch. Its own next sentence
-// matches and the chain goes on; a person answering in the same pitch right
-// after it does not match, and is found on the voice's first words.
-func TestHumanReplayedRecordingDecidesTheProbe(t *testing.T) {
+// replayOrPerson runs a scenario twice, on hold with a 180 Hz voice: once
+// where a recording heard before goes on (person false), once where a
+// person speaks in its pitch instead.
+func replayOrPerson(t *testing.T, scenario func(t *testing.T, h *humanScript, person bool)) {
 	for _, tc := range []struct {
 		name   string
 		person bool
@@ -805,33 +803,91 @@ func TestHumanReplayedRecordingDecidesTheProbe(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := onHold()
 			h.pitch = 180
-			// The recording: two sentences, cut in as the music stops.
-			annAt := h.n
-			h.run(kSpeech, 2*time.Second)
-			h.run(kSilence, 300*time.Millisecond)
-			h.run(kSpeech, 2*time.Second)
-			h.run(kMusic, 20*time.Second)
-			// Played again; the same frames, the same pauses.
-			h.printShift = annAt - h.n
-			h.run(kSpeech, 2*time.Second)
-			h.run(kSilence, 300*time.Millisecond)
-			onset := h.at
-			if tc.person {
-				h.printShift = 0 // new words, the same pitch
-			}
-			h.run(kSpeech, 2*time.Second)
-			h.printShift = 0
-			h.run(kMusic, 5*time.Second)
-			if !tc.person {
-				h.wantNone(t, "on a recording's second sentence, played again")
-				return
-			}
-			d := h.wantOne(t, onset, 2*time.Second)
-			if d.Evidence.ReplayDivergedBER <= humanReplayProbeMaxBER || d.Evidence.VoiceChangeST != 0 {
-				t.Errorf("evidence %+v: want the replay comparison (above %.2f), no pitch change", d.Evidence, humanReplayProbeMaxBER)
-			}
+			scenario(t, h, tc.person)
 		})
 	}
+}
+
+// A hold loop plays its announcement again. The second time, the chain it
+// starts is known: when it pauses, what follows is compared with how the
+// recording went on the first time, not by pitch. Its own next sentence
+// matches and the chain goes on; a person answering in the same pitch right
+// after it does not match, and is found on the voice's first words.
+func TestHumanReplayedRecordingDecidesTheProbe(t *testing.T) {
+	replayOrPerson(t, func(t *testing.T, h *humanScript, person bool) {
+		// The recording: two sentences, cut in as the music stops.
+		annAt := h.n
+		h.run(kSpeech, 2*time.Second)
+		h.run(kSilence, 300*time.Millisecond)
+		h.run(kSpeech, 2*time.Second)
+		h.run(kMusic, 20*time.Second)
+		// Played again; the same frames, the same pauses.
+		h.printShift = annAt - h.n
+		h.run(kSpeech, 2*time.Second)
+		h.run(kSilence, 300*time.Millisecond)
+		onset := h.at
+		if person {
+			h.printShift = 0 // new words, the same pitch
+		}
+		h.run(kSpeech, 2*time.Second)
+		h.printShift = 0
+		h.run(kMusic, 5*time.Second)
+		if !person {
+			h.wantNone(t, "on a recording's second sentence, played again")
+			return
+		}
+		d := h.wantOne(t, onset, 2*time.Second)
+		if d.Evidence.ReplayDivergedBER <= humanReplayProbeMaxBER || d.Evidence.VoiceChangeST != 0 {
+			t.Errorf("evidence %+v: want the replay comparison (above %.2f), no pitch change", d.Evidence, humanReplayProbeMaxBER)
+		}
+	})
+}
+
+// A looped recording whose next words after a pause are too few to decide
+// its probe, then a pause long enough to end the chain: the probe is carried
+// (humanCarryFrames), and what comes after the pause is still compared with
+// how the recording went on the last time (corpus-v18 heldout-172-white10).
+func TestHumanCarriedProbeOfARecordingHeardBefore(t *testing.T) {
+	replayOrPerson(t, func(t *testing.T, h *humanScript, person bool) {
+		// The first time, the music plays under the voice; the second,
+		// it is too quiet to hear (ducked under line noise), and the
+		// words after the first sentence are quieter: 6 bits in 16 of
+		// their prints are changed, too far for a search over every
+		// alignment (echoMaxBER), near enough at the probe's.
+		recording := func(voice, flip int) {
+			h.run(voice, 2*time.Second)
+			h.run(kSilence, 300*time.Millisecond)
+			h.flipBits = flip
+			h.run(voice, 300*time.Millisecond) // 12 loud frames: too few to compare
+			h.run(kQuietBed, time.Second)
+		}
+		annAt := h.n
+		recording(kSoM, 0)
+		h.run(kSoM, 2*time.Second)
+		h.run(kMusic, 20*time.Second)
+		h.wantNone(t, "on a recording over music")
+		// Played again; the same frames, the same pauses.
+		h.printShift = annAt - h.n
+		recording(kSpeech, 6)
+		if person {
+			h.printShift = 0 // new words, the same pitch
+		}
+		words := h.at
+		h.run(kSpeech, 2*time.Second)
+		h.printShift, h.flipBits = 0, 0
+		h.run(kMusic, 5*time.Second)
+		if !person {
+			h.wantNone(t, "on a recording's words after the pause that ended its chain, played again")
+			return
+		}
+		got := h.humans()
+		if len(got) != 1 || got[0].At <= words || got[0].At > words+time.Second {
+			t.Fatalf("human detections %+v, want one within 1 s of the words after the pause (%v)", got, words)
+		}
+		if ev := got[0].Evidence; ev.ReplayDivergedBER <= humanReplayProbeMaxBER {
+			t.Errorf("evidence %+v: want the replay comparison (above %.2f)", ev, humanReplayProbeMaxBER)
+		}
+	})
 }
 
 // A voice the model never heard gets a high music-bed probability on a few
