@@ -21,7 +21,7 @@ import (
 )
 
 // version changes whenever the generated corpus would change.
-const version = "corpus-v18"
+const version = "corpus-v19"
 
 func main() {
 	out := flag.String("out", "testdata/corpus", "output directory")
