@@ -901,12 +901,11 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		same := true
 		if d.probeShift > 0 {
 			// A recording heard before: does the probe go on as it did?
-			ber, n := d.echo.at(d.candN, d.probeShift)
-			if n < echoMinFrames {
+			var compared bool
+			if same, compared = d.replayGoesOn(); !compared {
 				d.waits = "probe"
 				return Detection{}, false
 			}
-			same, d.replayBER = ber <= humanReplayProbeMaxBER, ber
 		} else {
 			if d.probeN < humanProbeVoicedFrames {
 				d.waits = "probe"
@@ -990,7 +989,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// Heard before in this call: a recording played again. What follows
 	// it closely is the same playback, with no music under it.
 	repeat, _ := d.echo.repeat(d.candN)
-	if repeat <= echoMaxBER || d.replayGoesOn() {
+	if replay, _ := d.replayGoesOn(); repeat <= echoMaxBER || replay {
 		d.inCand, d.probe, d.dropped = false, false, false
 		d.startChain(humanChainCleanFrames)
 		return Detection{}, false
@@ -1022,26 +1021,28 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 // replayGoesOn reports whether a candidate that began as the probe of a
 // recording heard before (probeShift) is that recording going on: its
 // frames match, at the probe's alignment, how the recording went on the
-// last time (see humanReplayProbeMaxBER). The probe itself is decided that
-// way; this asks again before a confirmation because a chain can end
-// before its probe is decided (a few words, then a pause: see
-// humanCarryFrames), and the carried candidate's next words are then the
-// recording's still. A search over every alignment (echo.repeat) needs a
-// closer match than a known alignment does, and missed such words in line
-// noise (corpus-v18 heldout-172-white10: 0.30 of the bits differed at the
-// alignment; the 32 agents it reached on the held-out calls of corpus-v5
-// to v17 and the train calls of v11 and v17 differed by 0.46 or more, and
-// no call there changed). Too few frames to compare is no match.
-func (d *HumanDetector) replayGoesOn() bool {
+// last time (see humanReplayProbeMaxBER); compared is false when there were
+// too few frames to compare (or no recording), and then it is no match.
+// The probe is decided this way, and the question is asked again before a
+// confirmation because a chain can end before its probe is decided (a few
+// words, then a pause: see humanCarryFrames), and the carried candidate's
+// next words are then the recording's still. A search over every
+// alignment (echo.repeat) needs a closer match than a known alignment
+// does, and missed such words in line noise (corpus-v18
+// heldout-172-white10: 0.30 of the bits differed at the alignment; the 32
+// agents the confirmation's question reached on the held-out calls of
+// corpus-v5 to v17 and the train calls of v11 and v17 differed by 0.46 or
+// more, and no call there changed).
+func (d *HumanDetector) replayGoesOn() (goesOn, compared bool) {
 	if d.probeShift == 0 {
-		return false
+		return false, false
 	}
 	ber, n := d.echo.at(d.candN, d.probeShift)
 	if n < echoMinFrames {
-		return false
+		return false, false
 	}
 	d.replayBER = ber
-	return ber <= humanReplayProbeMaxBER
+	return ber <= humanReplayProbeMaxBER, true
 }
 
 // slowWait returns what holds a candidate back on the slow path, given its
