@@ -11,6 +11,7 @@ import (
 
 	"github.com/holdslayer/holdslayer/app"
 	"github.com/holdslayer/holdslayer/classifier"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 // readWAV loads an 8 kHz mono 16-bit file of the Debian asterisk sound packages.
@@ -54,7 +55,7 @@ func TestClassifierAnalyzerOnRealAudio(t *testing.T) {
 	if last.Label != app.AudioSilence {
 		t.Fatalf("2 s of silence labelled %q", last.Label)
 	}
-	music := readWAV(t, "/usr/share/asterisk/moh/macroform-cold_day.wav")[:8000*40]
+	music := readWAV(t, debsounds.MOHDir+"/macroform-cold_day.wav")[:8000*40]
 	counts := map[string]int{}
 	var hold *app.Detection
 	for i := 0; i+160 <= len(music); i += 160 {
@@ -82,7 +83,7 @@ func BenchmarkClassifierAnalyzer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	music := readWAV(b, "/usr/share/asterisk/moh/macroform-cold_day.wav")[:8000*20]
+	music := readWAV(b, debsounds.MOHDir+"/macroform-cold_day.wav")[:8000*20]
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0
@@ -103,8 +104,8 @@ func TestClassifierAnalyzerHumanEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	music := readWAV(t, "/usr/share/asterisk/moh/macroform-the_simplicity.wav")[:8000*15]
-	voice := readWAV(t, "/usr/share/asterisk/sounds/en/demo-congrats.wav")
+	music := readWAV(t, debsounds.MOHDir+"/macroform-the_simplicity.wav")[:8000*15]
+	voice := readWAV(t, debsounds.CoreDir+"/demo-congrats.wav")
 	audio := append(append(append([]int16{}, music...), make([]int16, 8000*7/10)...), voice...)
 	var human *app.Detection
 	for i := 0; i+160 <= len(audio) && human == nil; i += 160 {

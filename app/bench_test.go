@@ -10,6 +10,7 @@ import (
 	"github.com/holdslayer/holdslayer/app"
 	"github.com/holdslayer/holdslayer/app/store"
 	"github.com/holdslayer/holdslayer/classifier"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 // BenchmarkCallFramePath measures one call's per-frame cost in the engine: the call goroutine
@@ -47,7 +48,7 @@ func BenchmarkCallFramePath(b *testing.B) {
 		s.mu.Unlock()
 		time.Sleep(time.Millisecond)
 	}
-	music := readWAV(b, "/usr/share/asterisk/moh/macroform-cold_day.wav")[:8000*20]
+	music := readWAV(b, debsounds.MOHDir+"/macroform-cold_day.wav")[:8000*20]
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/zaf/g711"
+
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 // Real recordings from Debian packages (asterisk-moh-opsound-wav and
 // asterisk-core-sounds-en-wav), with the label a person gives them.
 const (
-	mohDir    = "/usr/share/asterisk/moh"
-	soundsDir = "/usr/share/asterisk/sounds/en"
+	mohDir    = debsounds.MOHDir
+	soundsDir = debsounds.CoreDir
 )
 
 var realRecordings = []struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/holdslayer/holdslayer/app/audio"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 // espeak renders text with espeak-ng at rate, or skips the test when espeak-ng is missing.
@@ -50,7 +51,7 @@ func abs16(x int16) int {
 
 func moh(t testing.TB, name string, rate int, d time.Duration) []int16 {
 	t.Helper()
-	path := "/usr/share/asterisk/moh/" + name
+	path := debsounds.MOHDir + "/" + name
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s missing (Debian package asterisk-moh-opsound-wav); skipping", path)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/holdslayer/holdslayer/app/audio"
+	"github.com/holdslayer/holdslayer/internal/debsounds"
 )
 
 func writeTone(t *testing.T, dir, name string, rate int) string {
@@ -94,11 +95,11 @@ func TestClassifyUsage(t *testing.T) {
 // A recording of hold music, a pause and a voice gives both events, the
 // human one with its evidence in seconds under plain names.
 func TestClassifyJSONHumanEvidence(t *testing.T) {
-	music, err := audio.ReadFile("/usr/share/asterisk/moh/macroform-the_simplicity.wav")
+	music, err := audio.ReadFile(debsounds.MOHDir + "/macroform-the_simplicity.wav")
 	if err != nil {
 		t.Skipf("asterisk-moh-opsound-wav not installed: %v", err)
 	}
-	voice, err := audio.ReadFile("/usr/share/asterisk/sounds/en/demo-congrats.wav")
+	voice, err := audio.ReadFile(debsounds.CoreDir + "/demo-congrats.wav")
 	if err != nil {
 		t.Skipf("asterisk-core-sounds-en-wav and asterisk-core-sounds-en not installed: %v", err)
 	}
