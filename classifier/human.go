@@ -1298,6 +1298,29 @@ func (d *HumanDetector) followMusic(e float64) {
 	d.musicLevel += (e - d.musicLevel) / humanMusicLevelFrames
 }
 
+// Holdup names, in a word or two, why the detector has not fired yet: the
+// cause a late agent is counted under in the evaluation's tally (State has
+// the detail). It is "" once fired or before any hold.
+func (d *HumanDetector) Holdup() string {
+	switch {
+	case !d.armed || d.fired:
+		return ""
+	case d.inCand && d.probe:
+		return "probe of a playback's voice"
+	case d.inCand:
+		w, _, _ := strings.Cut(d.waits, " ")
+		if w == "" {
+			return "candidate"
+		}
+		return "candidate waits " + w
+	case d.annChain:
+		return "playback chain"
+	case d.dropped:
+		return "given up"
+	}
+	return "no candidate"
+}
+
 // State describes what the detector is doing, for reading a call frame by
 // frame (`eval -trace`): why a voice is waiting, or is not a candidate at
 // all. Empty until a hold was seen. A candidate's "waits" names the test

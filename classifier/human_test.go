@@ -968,7 +968,13 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	if got := d.State(); got != "" {
 		t.Fatalf("State before a hold = %q, want empty", got)
 	}
+	if got := d.Holdup(); got != "" {
+		t.Fatalf("Holdup before a hold = %q, want empty", got)
+	}
 	h := onHold()
+	if got := h.d.Holdup(); got != "no candidate" {
+		t.Fatalf("Holdup in the hold music = %q, want %q", got, "no candidate")
+	}
 	if got := h.d.State(); got != "bed" {
 		t.Fatalf("State in the hold music = %q, want %q", got, "bed")
 	}
@@ -981,10 +987,24 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	if got := h.d.State(); !strings.HasSuffix(got, " waits no-bed 0.5s") {
 		t.Fatalf("State 0.4 s into a voice = %q, want it waiting to be 0.5 s old without a music bed", got)
 	}
+	if got := h.d.Holdup(); got != "candidate waits no-bed" {
+		t.Fatalf("Holdup 0.4 s into a voice = %q, want %q", got, "candidate waits no-bed")
+	}
 	h.run(kSpeech, 2*time.Second)
 	h.wantOne(t, 11*time.Second, 0)
 	if got := h.d.State(); got != "fired" {
 		t.Fatalf("State after the detection = %q, want %q", got, "fired")
+	}
+	if got := h.d.Holdup(); got != "" {
+		t.Fatalf("Holdup after the detection = %q, want empty", got)
+	}
+
+	// Speech cut in over the music's end is a playback chain.
+	h = onHold()
+	h.run(kSoM, 400*time.Millisecond)
+	h.run(kSpeech, time.Second)
+	if got := h.d.Holdup(); got != "playback chain" {
+		t.Fatalf("Holdup in an announcement cut in over the music = %q (state %q), want %q", got, h.d.State(), "playback chain")
 	}
 
 	// Speech after a pause inside a playback chain is a probe of the
@@ -993,6 +1013,9 @@ func TestHumanStateDescribesTheDetector(t *testing.T) {
 	h.run(kSpeech, 200*time.Millisecond)
 	if got := h.d.State(); !regexp.MustCompile(` probe voiced [1-9][0-9]* waits probe chain$`).MatchString(got) {
 		t.Fatalf("State 0.2 s into speech after a pause in a chain = %q, want a probe with its voiced frames counted, in the chain", got)
+	}
+	if got := h.d.Holdup(); got != "probe of a playback's voice" {
+		t.Fatalf("Holdup of a probe = %q, want %q", got, "probe of a playback's voice")
 	}
 }
 

@@ -108,6 +108,9 @@ func (p *Pipeline) Elapsed() time.Duration { return time.Duration(p.frameNo) * F
 // HumanState is the human detector's State, for tracing a call.
 func (p *Pipeline) HumanState() string { return p.human.State() }
 
+// HumanHoldup is the human detector's Holdup: why no person is detected yet.
+func (p *Pipeline) HumanHoldup() string { return p.human.Holdup() }
+
 // ContextVector returns the model input of the last frame (for training).
 func (p *Pipeline) ContextVector() []float64 { return p.ctx.vec[:] }
 

@@ -6,8 +6,10 @@ import (
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,7 +145,8 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		return err
 	}
 	fmt.Fprintf(w, "== timelines, split %s ==\n", split)
-	var lat []float64
+	var lat, agents []float64
+	holdups := map[string]int{}
 	falseTransfers, missed, humans, calls := 0, 0, 0, 0
 	styles := map[string]*styleStats{}
 	after := map[string]*styleStats{}
@@ -162,8 +165,15 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		var events []string
 		detected := -1.0
 		bad := 0
+		looked := onset < 0
 		for i := 0; i+160 <= len(s); i += 160 {
 			res := feed(p, s, i, lost)
+			if !looked && float64(i+160)/8000 >= onset+lateLimit {
+				looked = true
+				if detected < 0 {
+					holdups[holdupName(p.HumanHoldup(), bad)]++
+				}
+			}
 			for _, d := range res.Detections {
 				at := d.At.Seconds()
 				events = append(events, fmt.Sprintf("%s@%.2f(%.2f)", d.Kind, at, d.Confidence))
@@ -197,6 +207,9 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 			if detected >= 0 {
 				lat = append(lat, detected-onset)
 				verdict += fmt.Sprintf(" latency %.2fs", detected-onset)
+				agents = append(agents, detected-onset)
+			} else {
+				agents = append(agents, math.Inf(1))
 			}
 		}
 		fmt.Fprintf(w, "  %-34s onset %7s  %-22s %v\n", filepath.Base(r[0]), r[2], verdict, events)
@@ -211,7 +224,9 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 	if len(lat) > 0 {
 		fmt.Fprintf(w, "latency from human onset: median %.2fs p90 %.2fs max %.2fs\n",
 			quantile(lat, 0.5), quantile(lat, 0.9), lat[len(lat)-1])
+		printSpread(w, agents)
 	}
+	printHoldups(w, holdups)
 	fmt.Fprintln(w, "by announcement style (over: music under the voice; ducked; stopped: music cut for the voice):")
 	printStats(w, styles)
 	fmt.Fprintln(w, "calls with a person, by what played when the person answered (announcement .../cut: cut off by")
@@ -387,4 +402,106 @@ func loseFrames(s []int16, share float64, call string) []bool {
 		}
 	}
 	return lost
+}
+
+// lateLimit is how long after a person's onset the detection target (p90)
+// allows; agents not detected by then are tallied by what held them back.
+const lateLimit = 2.0
+
+// holdupName is the tally's name for a late agent's Holdup; bad counts the
+// call's detections before the onset.
+func holdupName(h string, bad int) string {
+	switch {
+	case h != "":
+		return h
+	case bad > 0:
+		return "fired before the onset"
+	}
+	return "no hold detected"
+}
+
+// printHoldups prints what held back the agents not detected lateLimit
+// after their onset, commonest first.
+func printHoldups(w io.Writer, holdups map[string]int) {
+	n := 0
+	var names []string
+	for k, c := range holdups {
+		names = append(names, k)
+		n += c
+	}
+	if n == 0 {
+		return
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := holdups[names[i]], holdups[names[j]]
+		return a > b || a == b && names[i] < names[j]
+	})
+	fmt.Fprintf(w, "not detected %.0f s after the onset (%d): what held the detector back then:\n", lateLimit, n)
+	for _, k := range names {
+		fmt.Fprintf(w, "  %-30s %3d\n", k, holdups[k])
+	}
+}
+
+// bootstrapRuns is how many resamplings printSpread draws: each end of a 95 %
+// interval then rests on the 100 most extreme of them, and the whole takes a
+// few milliseconds.
+const bootstrapRuns = 4000
+
+// printSpread says how far the latency figures could move on another draw
+// of as many calls: 95 % intervals from resampling the calls with a person
+// (agents holds their latencies, +Inf when missed), with a fixed seed so the
+// output is the same on every run; and, when some were missed, p90 with them
+// counted as never found.
+func printSpread(w io.Writer, agents []float64) {
+	med, p90, w2 := spread(agents, bootstrapRuns)
+	fmt.Fprintf(w, "  95 %% intervals, resampling the %d calls with a person: median %.2f-%.2fs, p90 %.2f-%.2fs, within 2 s %.0f-%.0f\n",
+		len(agents), med[0], med[1], p90[0], p90[1], w2[0], w2[1])
+	all := slices.Clone(agents)
+	sort.Float64s(all)
+	missed := 0
+	for _, a := range all {
+		if math.IsInf(a, 1) {
+			missed++
+		}
+	}
+	if missed == 0 {
+		return
+	}
+	q := "never"
+	if v := quantile(all, 0.9); !math.IsInf(v, 1) {
+		q = fmt.Sprintf("%.2fs", v)
+	}
+	fmt.Fprintf(w, "  with the %d missed counted as never found: p90 %s\n", missed, q)
+}
+
+// spread returns the 2.5 and 97.5 percentiles, over runs resamplings of
+// agents, of the found agents' median and p90 latency and of how many were
+// found within lateLimit.
+func spread(agents []float64, runs int) (med, p90, w2 [2]float64) {
+	r := rand.New(rand.NewPCG(0x5eed, 0xb007))
+	var meds, p90s, w2s []float64
+	lat := make([]float64, 0, len(agents))
+	for range runs {
+		lat = lat[:0]
+		for range agents {
+			if a := agents[r.IntN(len(agents))]; !math.IsInf(a, 1) {
+				lat = append(lat, a)
+			}
+		}
+		if len(lat) == 0 {
+			continue
+		}
+		sort.Float64s(lat)
+		meds = append(meds, quantile(lat, 0.5))
+		p90s = append(p90s, quantile(lat, 0.9))
+		w2s = append(w2s, float64(within(lat, lateLimit)))
+	}
+	ends := func(xs []float64) [2]float64 {
+		if len(xs) == 0 {
+			return [2]float64{}
+		}
+		sort.Float64s(xs)
+		return [2]float64{quantile(xs, 0.025), quantile(xs, 0.975)}
+	}
+	return ends(meds), ends(p90s), ends(w2s)
 }
