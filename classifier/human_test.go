@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -1136,4 +1137,37 @@ func TestHumanOnsetRampIsNoFade(t *testing.T) {
 	onset := h.at
 	h.run(kNoisySpeech, 2*time.Second)
 	h.wantOne(t, onset, 2*time.Second)
+}
+
+// A carried candidate's next utterance may start with a few frames the
+// model hears over music (an unheard voice, the context window still
+// holding the pause): fewer than a bed, they hold it back only until 0.2 s
+// of its own voice follows them. A bed in it still does (see
+// TestHumanCarriedCandidateNeedsItsOwnVoice).
+func TestHumanCarriedUtteranceOutlivesStrayBedFrames(t *testing.T) {
+	for _, c := range []struct {
+		stray time.Duration
+		fire  bool
+	}{
+		{80 * time.Millisecond, true},   // 4 frames: model noise
+		{100 * time.Millisecond, false}, // 5: a bed
+	} {
+		h := onHold()
+		h.run(kSilence, time.Second)
+		onset := h.at
+		h.run(kSpeech, 400*time.Millisecond) // "hi", over before the fast path looks
+		h.run(kSilence, 800*time.Millisecond)
+		h.run(kSpeech, 200*time.Millisecond) // the sentence's onset transition
+		h.run(kSoM, c.stray)
+		stray := h.at
+		h.run(kSpeech, 2*time.Second)
+		if !c.fire {
+			h.wantNone(t, fmt.Sprintf("on an utterance with %v of speech over music", c.stray))
+			continue
+		}
+		d := h.wantOne(t, onset, stray-onset+time.Second)
+		if d.At < stray+200*time.Millisecond {
+			t.Errorf("confirmed %v after the stray frames, want 0.2 s of the voice after them first", d.At-stray)
+		}
+	}
 }
