@@ -563,10 +563,13 @@ const (
 	humanLevelFrames = 512
 )
 
-// floor returns the lowest frame level of the last floorFrames frames
-// (fewer at the start of a call), the latest included.
-func (d *HumanDetector) floor() float64 {
-	n := min(d.levelN, floorFrames)
+// minLevel returns the lowest frame level of the last n frames (fewer at
+// the start of a call), the latest included: the background a sound stands
+// out of over floorFrames, the line's own over the whole history
+// (humanLevelFrames, where the music's quiet passages on a noisy line do not
+// reach).
+func (d *HumanDetector) minLevel(n int) float64 {
+	n = min(d.levelN, n, humanLevelFrames)
 	start := (d.levelN - n) % humanLevelFrames
 	first := d.levels[start:min(start+n, humanLevelFrames)]
 	m := first[0]
@@ -579,7 +582,7 @@ func (d *HumanDetector) floor() float64 {
 	return m
 }
 
-// floor reads its frames from levels, which must hold that many.
+// The floor reads its frames from levels, which must hold that many.
 var _ [humanLevelFrames - floorFrames]struct{}
 
 // NewHumanDetector returns a detector with the given thresholds.
@@ -628,7 +631,7 @@ type HumanFrame struct {
 func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	d.levels[d.levelN%humanLevelFrames] = f.EnergyDB
 	d.levelN++
-	fl := d.floor()
+	fl := d.minLevel(floorFrames)
 	loud := f.EnergyDB >= fl+humanAboveFloorDB
 	// Only sound worth comparing goes into a query: near-silent frames and
 	// lost ones have all-zero prints that would match any other quiet.
@@ -695,7 +698,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 				// probe's words were the playback's last or a person's
 				// short greeting. Only an utterance of its own after
 				// this pause can tell (see humanCarryFrames).
-				d.carried, d.uttSpeech, d.uttBed = true, 0, 0
+				d.carry()
 			}
 			d.annChain, d.probe = false, false
 		}
@@ -844,7 +847,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 			d.onset, d.candHold = f.At, d.runHold
 			d.restartCand(f.EnergyDB, fl, d.runPause)
 		} else {
-			d.carried, d.uttSpeech, d.uttBed = true, 0, 0
+			d.carry()
 		}
 	}
 	d.candN++
@@ -1114,23 +1117,12 @@ func (d *HumanDetector) watchCut(quiet bool, e float64) {
 		}
 		d.deepAt = d.levelN
 	case before-e >= humanFloorCutDB && d.musicLevel != 0 && d.musicLevel-before <= humanFloorCutPlayingDB &&
-		e-d.lineFloor() <= humanFloorCutNearDB:
+		e-d.minLevel(humanLevelFrames) <= humanFloorCutNearDB:
 		if d.levelN-d.floorAt > humanCutHoldFrames {
 			d.afterCut = d.levelN-d.floorAt > humanCutApartFrames && d.levelN-d.deepAt > humanCutApartFrames
 		}
 		d.floorAt = d.levelN
 	}
-}
-
-// lineFloor returns the lowest level in the whole level history (about 10 s,
-// the latest frame included): the line's own background, which the music's
-// quiet passages do not reach on a noisy line.
-func (d *HumanDetector) lineFloor() float64 {
-	lf := d.levelBack(0)
-	for i := 1; i < min(d.levelN, humanLevelFrames); i++ {
-		lf = min(lf, d.levelBack(i))
-	}
-	return lf
 }
 
 // levelBack returns the level of the frame back frames before the latest
@@ -1189,6 +1181,10 @@ func (d *HumanDetector) transLen(sinceHold int) int {
 	}
 	return humanTransFrames
 }
+
+// carry keeps the candidate's evidence into its next utterance, which must
+// still show a voice of its own (see humanCarryFrames).
+func (d *HumanDetector) carry() { d.carried, d.uttSpeech, d.uttBed = true, 0, 0 }
 
 // startChain marks the current sound as a playback chain whose voice is
 // still to be learnt; clean is how many of its speech frames already count

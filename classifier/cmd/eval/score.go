@@ -145,7 +145,8 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		return err
 	}
 	fmt.Fprintf(w, "== timelines, split %s ==\n", split)
-	var lat, agents []float64
+	// agents: each call with a person's latency, +Inf when missed.
+	var agents []float64
 	holdups := map[string]int{}
 	falseTransfers, missed, humans, calls := 0, 0, 0, 0
 	styles := map[string]*styleStats{}
@@ -205,7 +206,6 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		if onset >= 0 {
 			humans++
 			if detected >= 0 {
-				lat = append(lat, detected-onset)
 				verdict += fmt.Sprintf(" latency %.2fs", detected-onset)
 				agents = append(agents, detected-onset)
 			} else {
@@ -216,6 +216,12 @@ func scoreTimelines(w io.Writer, dir, split string, evidence bool) error {
 		addTo(styles, announcementStyle(r[4]), onset, detected, bad)
 		if onset >= 0 {
 			addTo(after, answeredAfter(r[4], before[r[0]]), onset, detected, bad)
+		}
+	}
+	var lat []float64 // the found agents'
+	for _, a := range agents {
+		if !math.IsInf(a, 1) {
+			lat = append(lat, a)
 		}
 	}
 	sort.Float64s(lat)
