@@ -1171,3 +1171,48 @@ func TestHumanCarriedUtteranceOutlivesStrayBedFrames(t *testing.T) {
 		}
 	}
 }
+
+// An agent's greeting that ends before the slow path's wait is over (the
+// wait after an announcement over music, humanRecentSoMFrames) is confirmed
+// in the pause after it, once the wait has passed with no bed heard: the
+// agent may be waiting for an answer. Words too short to judge (a "hi",
+// even after a clean stop, where the fast path needs no wait), words the
+// model was unsure of (a small bed probability on every frame: doubted),
+// and a pause with the music back are not.
+func TestHumanConfirmedInThePauseAfterAGreeting(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		cleanStop bool
+		words     int
+		length    time.Duration
+		pause     int
+		fire      bool
+	}{
+		{"a clean greeting", false, kSpeech, 1100 * time.Millisecond, kSilence, true},
+		{"a clean greeting in line noise", false, kSpeech, 1100 * time.Millisecond, kNoise, true},
+		{"a hi after a clean stop", true, kSpeech, 400 * time.Millisecond, kSilence, false},
+		{"words the model was unsure of", false, kUnsure, 1100 * time.Millisecond, kSilence, false},
+		{"music back in the pause", false, kSpeech, 1100 * time.Millisecond, kMusic, false},
+	} {
+		h := onHold()
+		if c.cleanStop {
+			h.run(kSilence, time.Second)
+		} else {
+			h.run(kSoM, 2*time.Second)
+			h.run(kSpeech, 200*time.Millisecond) // its last words, the bed gone quiet
+			h.run(kSilence, 500*time.Millisecond)
+		}
+		onset := h.at
+		h.run(c.words, c.length)
+		end := h.at
+		h.run(c.pause, 3*time.Second)
+		if !c.fire {
+			h.wantNone(t, "in the pause after "+c.name)
+			continue
+		}
+		d := h.wantOne(t, onset, 2*time.Second)
+		if d.At <= end {
+			t.Errorf("%s: confirmed %v before the words ended, want the pause to confirm them", c.name, end-d.At)
+		}
+	}
+}
