@@ -953,9 +953,11 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 		return Detection{}, false
 	}
 	// The smoothed label must still say speech, unless the candidate's
-	// words have ended (this is the pause after them), were long enough to
-	// judge (humanFastFrames judged frames) and gave no doubt: the pause
-	// goes on counting towards the no-bed wait, and a bed would show in it.
+	// words so far were long enough to judge (humanFastFrames judged
+	// frames) and gave no doubt. Then the pause after them (silence or
+	// line noise) can confirm them: it goes on counting towards the no-bed
+	// wait, and a bed would show in it (music there is a bed by the tests
+	// below, whatever the smoothed label says).
 	// An agent who greets and then waits for an answer was held back until
 	// their next words, or missed (corpus-v15 heldout-191-quiet). Shorter
 	// words still wait for the next (resumed music can pass for a voice
