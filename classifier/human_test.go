@@ -1152,23 +1152,25 @@ func TestHumanCarriedUtteranceOutlivesStrayBedFrames(t *testing.T) {
 		{80 * time.Millisecond, true},   // 4 frames: model noise
 		{100 * time.Millisecond, false}, // 5: a bed
 	} {
-		h := onHold()
-		h.run(kSilence, time.Second)
-		onset := h.at
-		h.run(kSpeech, 400*time.Millisecond) // "hi", over before the fast path looks
-		h.run(kSilence, 800*time.Millisecond)
-		h.run(kSpeech, 200*time.Millisecond) // the sentence's onset transition
-		h.run(kSoM, c.stray)
-		stray := h.at
-		h.run(kSpeech, 2*time.Second)
-		if !c.fire {
-			h.wantNone(t, fmt.Sprintf("on an utterance with %v of speech over music", c.stray))
-			continue
-		}
-		d := h.wantOne(t, onset, stray-onset+time.Second)
-		if d.At < stray+200*time.Millisecond {
-			t.Errorf("confirmed %v after the stray frames, want 0.2 s of the voice after them first", d.At-stray)
-		}
+		t.Run(fmt.Sprint(c.stray), func(t *testing.T) {
+			h := onHold()
+			h.run(kSilence, time.Second)
+			onset := h.at
+			h.run(kSpeech, 400*time.Millisecond) // "hi", over before the fast path looks
+			h.run(kSilence, 800*time.Millisecond)
+			h.run(kSpeech, 200*time.Millisecond) // the sentence's onset transition
+			h.run(kSoM, c.stray)
+			stray := h.at
+			h.run(kSpeech, 2*time.Second)
+			if !c.fire {
+				h.wantNone(t, fmt.Sprintf("on an utterance with %v of speech over music", c.stray))
+				return
+			}
+			d := h.wantOne(t, onset, stray-onset+time.Second)
+			if d.At < stray+200*time.Millisecond {
+				t.Errorf("confirmed %v after the stray frames, want 0.2 s of the voice after them first", d.At-stray)
+			}
+		})
 	}
 }
 
@@ -1194,25 +1196,27 @@ func TestHumanConfirmedInThePauseAfterAGreeting(t *testing.T) {
 		{"words the model was unsure of", false, kUnsure, 1100 * time.Millisecond, kSilence, false},
 		{"music back in the pause", false, kSpeech, 1100 * time.Millisecond, kMusic, false},
 	} {
-		h := onHold()
-		if c.cleanStop {
-			h.run(kSilence, time.Second)
-		} else {
-			h.run(kSoM, 2*time.Second)
-			h.run(kSpeech, 200*time.Millisecond) // its last words, the bed gone quiet
-			h.run(kSilence, 500*time.Millisecond)
-		}
-		onset := h.at
-		h.run(c.words, c.length)
-		end := h.at
-		h.run(c.pause, 3*time.Second)
-		if !c.fire {
-			h.wantNone(t, "in the pause after "+c.name)
-			continue
-		}
-		d := h.wantOne(t, onset, 2*time.Second)
-		if d.At <= end {
-			t.Errorf("%s: confirmed %v before the words ended, want the pause to confirm them", c.name, end-d.At)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			h := onHold()
+			if c.cleanStop {
+				h.run(kSilence, time.Second)
+			} else {
+				h.run(kSoM, 2*time.Second)
+				h.run(kSpeech, 200*time.Millisecond) // its last words, the bed gone quiet
+				h.run(kSilence, 500*time.Millisecond)
+			}
+			onset := h.at
+			h.run(c.words, c.length)
+			end := h.at
+			h.run(c.pause, 3*time.Second)
+			if !c.fire {
+				h.wantNone(t, "in the pause after "+c.name)
+				return
+			}
+			d := h.wantOne(t, onset, 2*time.Second)
+			if d.At <= end {
+				t.Errorf("confirmed %v before the words ended, want the pause to confirm them", end-d.At)
+			}
+		})
 	}
 }

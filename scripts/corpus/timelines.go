@@ -90,7 +90,9 @@ func (g *generator) timelines() error {
 // read by the classifier).
 func (g *generator) writeTimeline(idx, k int, split string) (string, []string, error) {
 	// Each version that changed a split's calls changed its stream: the
-	// held-out calls of corpus-v19 (0x71f3) are new; v18's (0x71f2) were
+	// held-out calls of corpus-v19 (0x71f3) were drawn in the twentieth
+	// session and scored after each change was decided, never used to
+	// choose one (see classifier/README.md); v18's (0x71f2) were
 	// scored with the nineteenth session's first and final code, and in the
 	// twentieth their one false detection was traced to find a change (see
 	// HumanDetector.replayGoesOn); 0x71f0's were scored and rejected a
@@ -101,7 +103,8 @@ func (g *generator) writeTimeline(idx, k int, split string) (string, []string, e
 	// reject two changes (fourteenth and fifteenth sessions, see
 	// classifier/README.md), and in the eighteenth and nineteenth sessions
 	// their late agents were traced frame by frame to find changes
-	// (heldout-159, 206, 222), so they were no longer held out; v16's (0x71ee; v16 also moved every call's pickup, see pickUp) were
+	// (heldout-159, 206, 222), so they were no longer held out; v16's
+	// (0x71ee; v16 also moved every call's pickup, see pickUp) were
 	// scored with the eleventh session's code four times and the twelfth's
 	// once; v15's (0x71ed) were scored with the tenth session's final code
 	// and two older versions; those of v5 to v10 were used to choose
