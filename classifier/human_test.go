@@ -471,6 +471,38 @@ func TestHumanDroppedCandidateIsNotAPlayback(t *testing.T) {
 	h.wantOne(t, onset, 2*time.Second)
 }
 
+// Speech that starts 0.44 s after speech over music is past the longest
+// pause inside a playback (humanSoMStartFrames): a candidate, here a person
+// whose first words were heard over music and given up, speaking on for
+// 1.4 s with the syllable dips of a quiet line, one sound. At 0.3 s it is
+// the same sound going on, not a candidate while it lasts. (Until
+// humanSoMStartFrames, 0.5 s held both back, and such a person was judged
+// only after the next pause.)
+func TestHumanSpeechSoonAfterSpeechOverMusic(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+		want  bool
+	}{
+		{"0.44 s after", 440 * time.Millisecond, true},
+		{"0.3 s after", 300 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := onHold()
+			h.run(kSilence, 600*time.Millisecond)
+			h.run(kSoM, 600*time.Millisecond)
+			h.run(kSilence, tc.pause)
+			onset := h.at
+			h.run(kSpeech, 1400*time.Millisecond)
+			if tc.want {
+				h.wantOne(t, onset, time.Second)
+			} else {
+				h.wantNone(t, "on speech 0.3 s after speech over music")
+			}
+		})
+	}
+}
+
 // A hold loop plays the same announcement again: the second time the music
 // stops before it, so it sounds like a person after a clean stop. Heard
 // before in the call, it is a recording. The same words with three of every
