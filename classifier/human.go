@@ -225,8 +225,8 @@ const (
 	// sound, and in digital silence a greeting is one sound (v17
 	// heldout-178-loud, missed, now 0.59 s; v5 heldout-145-alaw 4.49 s to
 	// 0.75 s). Held-out v8-v15 413 agents within 2 s instead of 410,
-	// validation v5-v7 210 instead of 208, v16-v18 210 instead of 207, 17
-	// agents sooner and none later; at 1 % and 3 % loss 6 and 7 more
+	// validation v5-v7 210 instead of 208, v16-v18 210 instead of 207, 18
+	// agents sooner (2 of them train calls) and none later; at 1 % and 3 % loss 6 and 7 more
 	// within 2 s, one agent missed at 3 % (v7 heldout-153-gsm, a candidate
 	// begun on the faint tail of the first words); no false detection
 	// added on any of them or on the voice and music folds. At 15 frames a
