@@ -226,13 +226,13 @@ const (
 	// heldout-178-loud, missed, now 0.59 s; v5 heldout-145-alaw 4.49 s to
 	// 0.75 s). Held-out v8-v15 413 agents within 2 s instead of 410,
 	// validation v5-v7 210 instead of 208, v16-v18 210 instead of 207, 18
-	// agents sooner (2 of them train calls) and none later; at 1 % and 3 % loss 6 and 7 more
-	// within 2 s, one agent missed at 3 % (v7 heldout-153-gsm, a candidate
-	// begun on the faint tail of the first words); no false detection
-	// added on any of them or on the voice and music folds. At 15 frames a
-	// false detection was added on validation (v5 heldout-227-white20);
-	// 20 frames for humanSoMGapFrames' other uses as well made 8 more
-	// false detections in all.
+	// agents sooner (2 of them train calls) and none later; at 1 % and 3 %
+	// loss 6 and 7 more within 2 s, one agent missed at 3 % (v7
+	// heldout-153-gsm, a candidate begun on the faint tail of the first
+	// words); no false detection added on any of them or on the voice and
+	// music folds. At 15 frames a false detection was added on validation
+	// (v5 heldout-227-white20); 20 frames for humanSoMGapFrames' other uses
+	// as well made 8 more false detections in all.
 	humanSoMStartFrames = 20
 	// humanFastSoMFrames: the fast path needs speech over music to be at
 	// least this long ago (3 s) at the onset, unless the candidate is the
@@ -990,7 +990,8 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// later on any set, fold or loss rate; the folds, v17 and v18 did not
 	// change.
 	bed, meanP, judged := d.judgedMeans()
-	if f.Smoothed != Speech && (judged < humanFastFrames || d.doubted()) {
+	doubt := d.doubtedBy(bed, meanP, judged)
+	if f.Smoothed != Speech && (judged < humanFastFrames || doubt) {
 		d.waits = "label"
 		return Detection{}, false
 	}
@@ -1007,7 +1008,7 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// than any inside a playback: it is not the announcement going on, unless
 	// the candidate came out of a chain on its voice alone.
 	recentSoM := d.sinceSoMAt < humanFastSoMFrames && !d.firstAfterSoM && (d.pauseAt < humanChainGapFrames || d.leftChain())
-	fast := d.candN >= humanFastFrames && !recentSoM && !d.doubted() && d.eMax-d.eMin >= humanFastRangeDB
+	fast := d.candN >= humanFastFrames && !recentSoM && !doubt && d.eMax-d.eMin >= humanFastRangeDB
 	// Speech over music heard inside the candidate, or an announcement over
 	// music shortly before it, means this may be the announcement going on
 	// over a bed that went quiet: wait for it to show again.
@@ -1317,8 +1318,10 @@ func (d *HumanDetector) judgedMeans() (bed, speech float64, n int) {
 // below humanFastMinSpeechProb, or no judged speech at all. Such a
 // candidate's next utterance is judged afresh; one without doubt carries
 // its evidence over.
-func (d *HumanDetector) doubted() bool {
-	bed, speech, n := d.judgedMeans()
+func (d *HumanDetector) doubted() bool { return d.doubtedBy(d.judgedMeans()) }
+
+// doubtedBy is doubted for judgedMeans' results already at hand.
+func (d *HumanDetector) doubtedBy(bed, speech float64, n int) bool {
 	return n <= 0 || d.somN+d.musicN > 1 || bed > humanFastMaxBed || speech < humanFastMinSpeechProb
 }
 
