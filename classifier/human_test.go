@@ -83,6 +83,8 @@ const (
 	kNoiseAsMusic           // kHeavyNoise labelled music: the pause after a voice, with the voice still in the context window
 	kNoisyDoubt             // kDoubt in kHeavyNoise: its dips fall to the noise (-30 dB)
 	kNoisyLag               // a voice in kHeavyNoise (-20 dB) whose music-bed probability is 0.45: the context window still holds "music"
+	kDoubtGaps              // a voice the model gives a music-bed probability of 0.3 on every frame, at -15 dB, one frame in five down at the background (-70 dB)
+	kNoisyDoubtGaps         // the same voice in kHeavyNoise: its gaps fall to the noise (-30 dB), 15 dB under it
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -154,6 +156,14 @@ func (h *humanScript) run(kind int, d time.Duration) {
 				f.MusicUnder, f.PMusicBed = true, 0.9
 			case 4:
 				f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
+			}
+		case kDoubtGaps, kNoisyDoubtGaps:
+			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.9, 0.3, -15
+			if h.n%5 == 4 {
+				f.Raw, f.PSpeech, f.PMusicBed, f.EnergyDB = Silence, 0, 0, -70
+				if kind == kNoisyDoubtGaps {
+					f.Raw, f.EnergyDB = Unknown, -30
+				}
 			}
 		case kOnsetBed:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -15
@@ -821,6 +831,35 @@ func TestHumanGapsBetweenWordsShowNoBed(t *testing.T) {
 			}
 			h.run(kMusic, 5*time.Second)
 			h.wantNone(t, "on a voice over a bed, or after a pause as short as a recording's")
+		})
+	}
+}
+
+// A voice the model never heard draws a music-bed probability on every
+// frame. When the gaps between its words fall to a background 55 dB under
+// it, no bed can be under it and the probability does not hold it back.
+// In line noise 15 dB under the voice, a bed could hide under the noise,
+// and the same probability still does.
+func TestHumanBedRuledOutByTheLevel(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		background int
+		voice      int
+		person     bool
+	}{
+		{"gaps 55 dB under the voice", kSilence, kDoubtGaps, true},
+		{"gaps in noise 15 dB under it", kHeavyNoise, kNoisyDoubtGaps, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := onHold()
+			h.run(tc.background, 800*time.Millisecond)
+			onset := h.at
+			h.run(tc.voice, 2*time.Second)
+			if tc.person {
+				h.wantOne(t, onset, 1500*time.Millisecond)
+				return
+			}
+			h.wantNone(t, "on a voice whose bed could hide under the line noise")
 		})
 	}
 }
