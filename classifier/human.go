@@ -306,8 +306,10 @@ const (
 	humanDipWaitFrames = 75
 	// humanBedlessRangeDB: a bedless candidate (humanDipFrames) whose
 	// loudest speech frame stands this far over the background it began
-	// over is not held back on the slow path by its music-bed probability.
-	// A bed under its words would show in the gaps between them, which fell
+	// over is not held back on the slow path by its music-bed probability;
+	// it still waits for the speech a probability of MaxMusicBed asks for
+	// (humanBedWait), as any candidate that passes the bed test does. A bed
+	// under its words would show in the gaps between them, which fell
 	// to within humanQuietDB of that background: it could only be 24 dB or
 	// more under the voice, and then what the model calls a bed is its
 	// reading of a voice it never heard. An agent after music stopped dead
