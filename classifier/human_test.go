@@ -85,6 +85,9 @@ const (
 	kNoisyLag               // a voice in kHeavyNoise (-20 dB) whose music-bed probability is 0.45: the context window still holds "music"
 	kDoubtGaps              // a voice the model gives a music-bed probability of 0.3 on every frame, at -15 dB, one frame in five down at the background (-70 dB)
 	kNoisyDoubtGaps         // the same voice in kHeavyNoise: its gaps fall to the noise (-30 dB), 15 dB under it
+	kDigital                // digital silence (-90 dB): a line with no noise once the music stops
+	kSoMDeepGaps            // kSoMGaps whose gaps reach only -55 dB (the voice's tail): 40 dB under it, 35 dB over kDigital
+	kDoubtDeepGaps          // kDoubtGaps whose gaps reach only -55 dB
 )
 
 func (h *humanScript) run(kind int, d time.Duration) {
@@ -149,20 +152,28 @@ func (h *humanScript) run(kind int, d time.Duration) {
 			if h.n%10 >= 8 {
 				f.EnergyDB = -45
 			}
-		case kSoMGaps:
+		case kDigital:
+			f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -90
+		case kSoMGaps, kSoMDeepGaps:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.98, 0.01, -15
 			switch h.n % 5 {
 			case 0, 1, 2:
 				f.MusicUnder, f.PMusicBed = true, 0.9
 			case 4:
 				f.Raw, f.Smoothed, f.EnergyDB = Silence, Silence, -70
+				if kind == kSoMDeepGaps {
+					f.EnergyDB = -55
+				}
 			}
-		case kDoubtGaps, kNoisyDoubtGaps:
+		case kDoubtGaps, kNoisyDoubtGaps, kDoubtDeepGaps:
 			f.Raw, f.Smoothed, f.PSpeech, f.PMusicBed, f.EnergyDB = Speech, Speech, 0.9, 0.3, -15
 			if h.n%5 == 4 {
 				f.Raw, f.PSpeech, f.PMusicBed, f.EnergyDB = Silence, 0, 0, -70
-				if kind == kNoisyDoubtGaps {
+				switch kind {
+				case kNoisyDoubtGaps:
 					f.Raw, f.EnergyDB = Unknown, -30
+				case kDoubtDeepGaps:
+					f.EnergyDB = -55
 				}
 			}
 		case kOnsetBed:
@@ -860,6 +871,44 @@ func TestHumanBedRuledOutByTheLevel(t *testing.T) {
 				return
 			}
 			h.wantNone(t, "on a voice whose bed could hide under the line noise")
+		})
+	}
+}
+
+// On a line that falls to digital silence when the music stops, the gaps
+// between a person's words reach only the voice's tail, 35 dB over the
+// background: 40 dB under the voice, they still show no bed under it, and
+// the music-bed probability the model gives a voice it never heard does not
+// hold it back. They do not show that no bed comes: when the music comes
+// back under an announcement without a pause, what the model hears over it
+// counts again. And in a sound the model heard as music, frames that deep
+// are its quiet notes, not gaps.
+func TestHumanDeepGapsShowNoBed(t *testing.T) {
+	type part struct {
+		kind int
+		d    time.Duration
+	}
+	for _, tc := range []struct {
+		name   string
+		sound  []part // what follows 0.8 s of digital silence after the music
+		person bool
+	}{
+		{"a person", []part{{kDoubtDeepGaps, 2 * time.Second}}, true},
+		{"the music back under an announcement", []part{{kSoMDeepGaps, 400 * time.Millisecond}, {kSoM, 2 * time.Second}, {kMusic, 3 * time.Second}}, false},
+		{"a new track heard as music at first", []part{{kDoubtDeepGaps, 200 * time.Millisecond}, {kLag, 40 * time.Millisecond}, {kDoubtDeepGaps, 3 * time.Second}, {kMusic, 3 * time.Second}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := onHold()
+			h.run(kDigital, 800*time.Millisecond)
+			onset := h.at
+			for _, p := range tc.sound {
+				h.run(p.kind, p.d)
+			}
+			if tc.person {
+				h.wantOne(t, onset, 1500*time.Millisecond)
+				return
+			}
+			h.wantNone(t, "on a sound whose deep gaps do not make it a person")
 		})
 	}
 }
