@@ -318,8 +318,8 @@ const (
 	// (humanBedWait), as any candidate that passes the bed test does. A bed
 	// under its words would show in the gaps between them, which fell
 	// to within humanQuietDB of that background (or humanDeepGapDB under
-	// the voice): it could only be 24 dB or more under the voice, and then what the model calls a bed is its
-	// reading of a voice it never heard. An agent after music stopped dead
+	// the voice): it could only be 24 dB or more under the voice, and then
+	// what the model calls a bed is its reading of a voice it never heard. An agent after music stopped dead
 	// (digital silence or comfort noise, 50-80 dB under the voice) waited
 	// for a bed probability of 0.15-0.25 to fall under MaxMusicBed, often
 	// past the end of the greeting (corpus-v5 heldout-139-comfort: 3.76 s).
@@ -346,7 +346,9 @@ const (
 	// instead of 417, p90 3.03 s instead of 3.41 s; validation v5-v7 217
 	// within 2 s instead of 213; all held-out v5-v17 at 1 % loss 784 within
 	// 2 s instead of 761 (3 %: 766 instead of 743); no false detection
-	// added at 0, 1 or 3 % loss nor in the voice or music fold. Letting deep
+	// added at 0, 1 or 3 % loss nor in the voice or music fold (one in
+	// bursts of lost frames not told to the pipeline, where lost frames
+	// set the background: classifier README). Letting deep
 	// gaps overrule the frames after them too took an announcement whose
 	// music came back under it for a person (music fold, corpus-v17
 	// train-033-gsm). At 25 dB a held-out false detection (v14
@@ -1456,6 +1458,9 @@ func (d *HumanDetector) Holdup() string {
 // has yet to show its own voice), no-bed 0.5s or 1.5s (it must be that
 // old, with no music bed heard for that long), min-speech, recent-som,
 // bed or bed-speech (the slow path's tests, see slowWait), confidence.
+// "bedless" says the candidate's gaps ruled out a bed under it, and
+// "deep-gaps" that they did so only by their depth under the voice
+// (humanDeepGapDB).
 func (d *HumanDetector) State() string {
 	if !d.armed {
 		return ""
