@@ -319,10 +319,11 @@ const (
 	// under its words would show in the gaps between them, which fell
 	// to within humanQuietDB of that background (or humanDeepGapDB under
 	// the voice): it could only be 24 dB or more under the voice, and then
-	// what the model calls a bed is its reading of a voice it never heard. An agent after music stopped dead
-	// (digital silence or comfort noise, 50-80 dB under the voice) waited
-	// for a bed probability of 0.15-0.25 to fall under MaxMusicBed, often
-	// past the end of the greeting (corpus-v5 heldout-139-comfort: 3.76 s).
+	// what the model calls a bed is its reading of a voice it never heard.
+	// An agent after music stopped dead (digital silence or comfort noise,
+	// 50-80 dB under the voice) waited for a bed probability of 0.15-0.25
+	// to fall under MaxMusicBed, often past the end of the greeting
+	// (corpus-v5 heldout-139-comfort: 3.76 s).
 	// In line noise the gaps fall to the noise, and a bed can hide under
 	// it: without the range, three announcements whose voices stood 16-19
 	// dB over the noise were taken for people (v5 heldout-156-white20, v13
@@ -348,10 +349,9 @@ const (
 	// 2 s instead of 761 (3 %: 766 instead of 743); no false detection
 	// added at 0, 1 or 3 % loss nor in the voice or music fold (one in
 	// bursts of lost frames not told to the pipeline, where lost frames
-	// set the background: classifier README). Letting deep
-	// gaps overrule the frames after them too took an announcement whose
-	// music came back under it for a person (music fold, corpus-v17
-	// train-033-gsm). At 25 dB a held-out false detection (v14
+	// set the background: classifier README). Letting deep gaps overrule
+	// the frames after them too took an announcement whose music came back
+	// under it for a person (music fold, corpus-v17 train-033-gsm). At 25 dB a held-out false detection (v14
 	// heldout-198-white20); 30 dB scored as 35; at 40, 7 fewer within 2 s.
 	humanDeepGapDB = 35.0
 	// humanFastMaxBed and humanFastMinSpeechProb bound the fast path's mean
@@ -777,10 +777,6 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	if d.inCand && d.dipOK {
 		d.watchGaps(f.EnergyDB)
 	}
-	// The speech-over-music frames of a candidate whose gaps fell to the
-	// background are speech (overruled); see humanDeepGapDB for why deep
-	// gaps alone do not overrule the frames that follow them.
-	bedless := d.inCand && d.atFloor
 	d.watchCut(quiet, f.EnergyDB)
 	// The first frames of a sound that follows a clean gap are judged by a
 	// context window that still holds what came before the gap: their music
@@ -790,8 +786,12 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	// dip between syllables that noise makes look like the floor.
 	trans := d.cutLag() || (loud && d.loudRun <= d.transLen(d.runHold) && d.runGap >= humanClearFrames && d.transPause >= humanClearFrames) ||
 		(d.inCand && d.candN < d.transLen(d.candHold) && d.gapBefore >= humanClearFrames)
-	som := f.Raw == Speech && f.MusicUnder && !trans && !bedless
-	overruled := bedless && f.Raw == Speech && f.MusicUnder && !trans
+	// The speech-over-music frames of a candidate whose gaps fell to the
+	// background are speech (overruled); see humanDeepGapDB for why deep
+	// gaps alone do not overrule the frames that follow them.
+	heardOver := f.Raw == Speech && f.MusicUnder && !trans
+	overruled := heardOver && d.inCand && d.atFloor
+	som := heardOver && !overruled
 	somV := 0.0
 	if som {
 		somV = 1
@@ -1086,8 +1086,14 @@ func (d *HumanDetector) Process(f HumanFrame) (Detection, bool) {
 	}
 	// Heard before in this call: a recording played again. What follows
 	// it closely is the same playback, with no music under it.
-	repeat, _ := d.echo.repeat(d.candN)
-	if replay, _ := d.replayGoesOn(); repeat <= echoMaxBER || replay {
+	// The search over every alignment is skipped when the probe's own
+	// alignment already says so.
+	replay, _ := d.replayGoesOn()
+	repeat := 1.0
+	if !replay {
+		repeat, _ = d.echo.repeat(d.candN)
+	}
+	if replay || repeat <= echoMaxBER {
 		d.inCand, d.probe, d.dropped = false, false, false
 		d.startChain(humanChainCleanFrames)
 		return Detection{}, false
