@@ -40,6 +40,7 @@ func main() {
 	flag.StringVar(&foldMusic, "fold-music", "", "with -train -split train: keep this hold music (a train file such as macroform-cold_day) out of the clips learnt from, and score only the train calls held with it: music the model never heard, as in heldout (combines with -fold)")
 	flag.Float64Var(&loseShare, "lose", 0, "lose this share of each call's 20 ms frames (zeroed, as a lost packet arrives), the same frames on every run")
 	flag.IntVar(&loseBurst, "burst", 1, "with -lose: lose this many consecutive frames at a time")
+	flag.BoolVar(&loseConceal, "conceal", false, "with -lose: fill lost frames as packet-loss concealment does (the last frame again, 3 dB quieter each time, silence after 60 ms) instead of zeros")
 	flag.BoolVar(&loseTold, "told", false, "with -lose: tell the pipeline which frames were lost (ProcessLost), as the media layer does for its own packets")
 	trace := flag.String("trace", "", "print every frame of this corpus file (relative to -corpus) and exit")
 	from := flag.Float64("from", 0, "with -trace: first second to print")

@@ -371,9 +371,10 @@ func quantile(xs []float64, q float64) float64 {
 // bursts of loseBurst frames; with loseTold the pipeline is told which
 // (ProcessLost), as the media layer tells it of the packets it never got.
 var (
-	loseShare float64
-	loseBurst = 1
-	loseTold  bool
+	loseShare   float64
+	loseBurst   = 1
+	loseTold    bool
+	loseConceal bool
 )
 
 // feed runs the pipeline on the 20 ms frame of s at sample i: told lost
@@ -388,7 +389,9 @@ func feed(p *classifier.Pipeline, s []int16, i int, lost []bool) classifier.Resu
 // loseFrames zeroes about share of the 20 ms frames of s, loseBurst
 // consecutive frames at a time, as the media layer fills lost packets: the
 // same frames of the same call on every run (the generator is seeded with
-// the call's name). It returns which frames it zeroed.
+// the call's name). It returns which frames it zeroed. With loseConceal the
+// frames are filled as a jitter buffer's concealment does instead: the last
+// frame heard again, 3 dB quieter each time, and silence after 60 ms.
 func loseFrames(s []int16, share float64, call string) []bool {
 	lost := make([]bool, len(s)/160+1)
 	if share <= 0 {
@@ -401,6 +404,9 @@ func loseFrames(s []int16, share float64, call string) []bool {
 	for i := 0; i+160 <= len(s); i += 160 {
 		if r.Float64() < share/float64(burst) {
 			clear(s[i:min(len(s), i+burst*160)])
+			if loseConceal && i >= 160 {
+				conceal(s[i-160:i], s[i:min(len(s), i+burst*160)])
+			}
 			for k := i / 160; k < min(len(lost), i/160+burst); k++ {
 				lost[k] = true
 			}
@@ -408,6 +414,20 @@ func loseFrames(s []int16, share float64, call string) []bool {
 		}
 	}
 	return lost
+}
+
+// conceal fills lost (zeroed) with repeats of the frame last heard, each
+// 3 dB under the one before, for at most three frames.
+func conceal(last, lost []int16) {
+	g := 1.0
+	for k := 0; k < 3 && k*160 < len(lost); k++ {
+		g *= math.Sqrt(0.5)
+		for j, v := range last {
+			if k*160+j < len(lost) {
+				lost[k*160+j] = int16(g * float64(v))
+			}
+		}
+	}
 }
 
 // lateLimit is how long after a person's onset the detection target (p90)

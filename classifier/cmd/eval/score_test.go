@@ -89,3 +89,21 @@ func TestPrintHoldupsCommonestFirst(t *testing.T) {
 		t.Errorf("printHoldups with nothing late printed %q", out.String())
 	}
 }
+
+// -conceal fills a burst as a jitter buffer's concealment would: the frame
+// heard last, 3 dB quieter each frame, and silence after the third.
+func TestConcealFadesTheLastFrame(t *testing.T) {
+	last := make([]int16, 160)
+	for i := range last {
+		last[i] = int16(1000 + i)
+	}
+	lost := make([]int16, 4*160)
+	conceal(last, lost)
+	for k, want := range []float64{math.Sqrt(0.5), 0.5, math.Sqrt(0.125), 0} {
+		for j := range 160 {
+			if got, w := lost[k*160+j], int16(want*float64(last[j])); got != w {
+				t.Fatalf("lost frame %d, sample %d: %d, want %d", k, j, got, w)
+			}
+		}
+	}
+}
