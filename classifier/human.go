@@ -351,8 +351,9 @@ const (
 	// bursts of lost frames not told to the pipeline, where lost frames
 	// set the background: classifier README). Letting deep gaps overrule
 	// the frames after them too took an announcement whose music came back
-	// under it for a person (music fold, corpus-v17 train-033-gsm). At 25 dB a held-out false detection (v14
-	// heldout-198-white20); 30 dB scored as 35; at 40, 7 fewer within 2 s.
+	// under it for a person (music fold, corpus-v17 train-033-gsm). At 25
+	// dB a held-out false detection (v14 heldout-198-white20); 30 dB scored
+	// as 35; at 40, 7 fewer within 2 s.
 	humanDeepGapDB = 35.0
 	// humanFastMaxBed and humanFastMinSpeechProb bound the fast path's mean
 	// music-bed and speech probabilities over the candidate.

@@ -46,14 +46,14 @@ type Pipeline struct {
 	// samples it began with were, tailZero how many the input so far ends
 	// with. held counts the zero frames after sound, in heldPend, that wait
 	// for a frame that tells whether they were lost or the start of digital
-	// silence; cutClean says the run may grow past one frame, lastClean
-	// that the last frame heard ended in sound.
-	pendZero            bool
-	pendLead, tailZero  int
-	held                int
-	heldPend            [lostRunFrames][frameLen]float64
-	cutClean, lastClean bool
-	lost                int64
+	// silence; lastClean says the last frame heard ended in sound (nothing
+	// is heard while a run is held, so it is the frame before the run).
+	pendZero           bool
+	pendLead, tailZero int
+	held               int
+	heldPend           [lostRunFrames][frameLen]float64
+	lastClean          bool
+	lost               int64
 
 	res    Result
 	dets   [4]Detection
@@ -250,7 +250,7 @@ func (p *Pipeline) frameDone() {
 	edge := lostEdgeSamples * p.rate / 8000
 	switch {
 	case p.held > 0 && p.pendZero:
-		if p.held < lostRunFrames && p.cutClean {
+		if p.held < lostRunFrames && p.lastClean {
 			p.heldPend[p.held] = p.pend
 			p.held++
 			return
@@ -262,7 +262,7 @@ func (p *Pipeline) frameDone() {
 		// starts inside this frame after a run longer than one.
 		p.release(p.held == 1 || p.pendLead < edge)
 	case p.pendZero && p.frameNo > 0 && p.res.Frame.Features.EnergyDB > lostLevelDB:
-		p.held, p.heldPend[0], p.cutClean = 1, p.pend, p.lastClean
+		p.held, p.heldPend[0] = 1, p.pend
 		return
 	}
 	p.step(&p.pend)

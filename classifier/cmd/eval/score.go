@@ -422,10 +422,9 @@ func conceal(last, lost []int16) {
 	g := 1.0
 	for k := 0; k < 3 && k*160 < len(lost); k++ {
 		g *= math.Sqrt(0.5)
-		for j, v := range last {
-			if k*160+j < len(lost) {
-				lost[k*160+j] = int16(g * float64(v))
-			}
+		frame := lost[k*160 : min(len(lost), (k+1)*160)]
+		for j := range frame {
+			frame[j] = int16(g * float64(last[j]))
 		}
 	}
 }
